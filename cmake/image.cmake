@@ -1,0 +1,47 @@
+# The bare-metal image build (VIGIL_FREESTANDING=ON, toolchain-x86_64-elf.cmake).
+enable_language(ASM)
+
+if(NOT VIGIL_NEWLIB_PREFIX OR NOT EXISTS ${VIGIL_NEWLIB_PREFIX}/x86_64-elf/lib/libc.a)
+  message(FATAL_ERROR "vigil image: newlib not found under '${VIGIL_NEWLIB_PREFIX}' (configure from the top-level build)")
+endif()
+execute_process(COMMAND ${CMAKE_C_COMPILER} -print-file-name=include
+  OUTPUT_VARIABLE VIGIL_GCC_INCLUDE OUTPUT_STRIP_TRAILING_WHITESPACE)
+execute_process(COMMAND ${CMAKE_C_COMPILER} -m64 -print-libgcc-file-name
+  OUTPUT_VARIABLE VIGIL_LIBGCC OUTPUT_STRIP_TRAILING_WHITESPACE)
+
+set(VIGIL_IMAGE_SOURCES
+  arch/x86_64/boot.S
+  arch/x86_64/exception_stubs.S
+  arch/x86_64/descriptors.c
+  arch/x86_64/exception.c
+  arch/x86_64/vmx_capability.c
+  arch/x86_64/cpu_access.c
+  drivers/uart16550/uart16550.c
+  drivers/uart16550/uart16550_portio.c
+  drivers/acpi/acpi_tables.c
+  drivers/acpi/acpi_power.c
+  hv/main.c
+  hv/format.c
+  hv/log.c
+  hv/panic.c
+  hv/cmdline.c
+  hv/memmap.c
+  hv/multiboot.c
+)
+list(TRANSFORM VIGIL_IMAGE_SOURCES PREPEND ${VIGIL_SOURCE_DIR}/)
+
+add_executable(vigil.elf ${VIGIL_IMAGE_SOURCES})
+target_compile_definitions(vigil.elf PRIVATE VIGIL_VERSION="${PROJECT_VERSION}")
+target_include_directories(vigil.elf PRIVATE ${VIGIL_SOURCE_DIR} ${VIGIL_SOURCE_DIR}/guest-svc/include)
+target_compile_options(vigil.elf PRIVATE
+  $<$<COMPILE_LANGUAGE:C>:-Wall -Wextra -Werror -nostdinc "SHELL:-isystem ${VIGIL_NEWLIB_PREFIX}/x86_64-elf/include" "SHELL:-isystem ${VIGIL_GCC_INCLUDE}">)
+set(VIGIL_LINKER_SCRIPT ${VIGIL_SOURCE_DIR}/arch/x86_64/linker.ld)
+target_link_options(vigil.elf PRIVATE -T ${VIGIL_LINKER_SCRIPT} -Wl,-Map,${CMAKE_CURRENT_BINARY_DIR}/vigil.map)
+set_target_properties(vigil.elf PROPERTIES LINK_DEPENDS ${VIGIL_LINKER_SCRIPT}
+  RUNTIME_OUTPUT_DIRECTORY ${VIGIL_OUTPUT_DIR})
+target_link_libraries(vigil.elf PRIVATE ${VIGIL_NEWLIB_PREFIX}/x86_64-elf/lib/libc.a ${VIGIL_LIBGCC})
+
+find_program(VIGIL_OBJDUMP objdump REQUIRED)
+add_custom_command(TARGET vigil.elf POST_BUILD
+  COMMAND ${CMAKE_COMMAND} -DIMAGE=$<TARGET_FILE:vigil.elf> -DOBJDUMP=${VIGIL_OBJDUMP} -P ${VIGIL_SOURCE_DIR}/cmake/check-no-simd.cmake
+  COMMENT "Checking vigil.elf for SSE/AVX instructions")

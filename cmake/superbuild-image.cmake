@@ -1,0 +1,25 @@
+# The bare-metal image, configured as its own CMake project with the x86_64-elf
+# toolchain file, after newlib. Outputs land at the top of the build tree.
+ExternalProject_Add(image
+  SOURCE_DIR ${VIGIL_SOURCE_DIR}
+  BINARY_DIR ${CMAKE_BINARY_DIR}/image
+  CMAKE_GENERATOR Ninja
+  CMAKE_ARGS
+    -DVIGIL_FREESTANDING=ON
+    -DCMAKE_TOOLCHAIN_FILE=${VIGIL_SOURCE_DIR}/cmake/toolchain-x86_64-elf.cmake
+    -DCMAKE_BUILD_TYPE=RelWithDebInfo
+    -DVIGIL_NEWLIB_PREFIX=${VIGIL_NEWLIB_PREFIX}
+    -DVIGIL_OUTPUT_DIR=${CMAKE_BINARY_DIR}
+  INSTALL_COMMAND ""
+  BUILD_ALWAYS ON
+  DEPENDS newlib
+  BUILD_BYPRODUCTS ${CMAKE_BINARY_DIR}/vigil.elf)
+
+# A GRUB rescue ISO (BIOS; hybrid with UEFI when grub-efi-amd64-bin is present) for
+# Bochs and for real hardware.
+add_custom_command(OUTPUT ${CMAKE_BINARY_DIR}/vigil.iso
+  COMMAND ${VIGIL_SOURCE_DIR}/tools/mkiso --out ${CMAKE_BINARY_DIR}/vigil.iso
+          --kernel ${CMAKE_BINARY_DIR}/vigil.elf
+  DEPENDS ${CMAKE_BINARY_DIR}/vigil.elf ${VIGIL_SOURCE_DIR}/tools/mkiso image
+  COMMENT "GRUB ISO build/vigil.iso")
+add_custom_target(iso ALL DEPENDS ${CMAKE_BINARY_DIR}/vigil.iso)

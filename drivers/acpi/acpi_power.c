@@ -1,0 +1,136 @@
+/*
+ * Reads ACPI tables through the hypervisor's identity map of the low 4 GiB;
+ * tables above that are treated as absent (the emulators and GRUB put them low).
+ */
+#include "drivers/acpi/acpi_power.h"
+
+#include "arch/x86_64/port_io.h"
+#include "drivers/acpi/acpi_tables.h"
+
+#define IDENTITY_MAP_LIMIT 0x100000000ull
+#define EBDA_SEGMENT_POINTER 0x40E
+#define BIOS_AREA_START 0xE0000
+#define BIOS_AREA_LENGTH 0x20000
+#define SLP_EN (1u << 13)
+#define SCI_EN 1u
+#define BOCHS_SHUTDOWN_PORT 0x8900
+
+/* A pointer to identity-mapped physical memory. The empty asm hides the constant
+ * address from gcc's object-bounds analysis (-Warray-bounds on low fixed addresses). */
+static const uint8_t *identity_pointer(uint64_t address)
+{
+    uintptr_t pointer = (uintptr_t)address;
+    __asm__("" : "+r"(pointer));
+    return (const uint8_t *)pointer;
+}
+
+static const uint8_t *physical(uint64_t address, uint64_t length)
+{
+    if (address == 0 || address >= IDENTITY_MAP_LIMIT || length > IDENTITY_MAP_LIMIT - address)
+        return 0;
+    return identity_pointer(address);
+}
+
+static const uint8_t *find_rsdp(uint64_t hint)
+{
+    if (hint && physical(hint, 36))
+        return physical(hint, 36);
+    uint16_t ebda_segment;
+    __builtin_memcpy(&ebda_segment, identity_pointer(EBDA_SEGMENT_POINTER), 2);
+    uint64_t ebda = (uint64_t)ebda_segment << 4;
+    if (ebda >= 0x80000 && ebda < 0xA0000) {
+        long offset = acpi_find_rsdp(identity_pointer(ebda), 1024);
+        if (offset >= 0)
+            return identity_pointer(ebda + (uint64_t)offset);
+    }
+    long offset = acpi_find_rsdp(identity_pointer(BIOS_AREA_START), BIOS_AREA_LENGTH);
+    return offset >= 0 ? identity_pointer(BIOS_AREA_START + (uint64_t)offset) : 0;
+}
+
+/* Maps an SDT: first its header, then its declared (checked) length. */
+static const uint8_t *map_table(uint64_t address, uint32_t *length)
+{
+    const uint8_t *header = physical(address, ACPI_SDT_HEADER_LENGTH);
+    if (!header)
+        return 0;
+    uint32_t declared;
+    __builtin_memcpy(&declared, header + 4, 4);
+    const uint8_t *table = physical(address, declared);
+    if (!table || (*length = acpi_table_length(table, declared)) == 0)
+        return 0;
+    return table;
+}
+
+static const char *find_fadt(uint64_t rsdp_hint, struct acpi_fadt_info *fadt)
+{
+    const uint8_t *rsdp = find_rsdp(rsdp_hint);
+    struct acpi_rsdp_info rsdp_info;
+    if (!rsdp || !acpi_parse_rsdp(rsdp, 36, &rsdp_info))
+        return "no valid RSDP";
+    bool extended = rsdp_info.xsdt_address != 0 && physical(rsdp_info.xsdt_address, 1);
+    uint32_t root_length;
+    const uint8_t *root = map_table(extended ? rsdp_info.xsdt_address : rsdp_info.rsdt_address, &root_length);
+    if (!root)
+        return "RSDT/XSDT missing or bad checksum";
+    unsigned entry_size = extended ? 8 : 4;
+    for (uint32_t offset = ACPI_SDT_HEADER_LENGTH; offset + entry_size <= root_length; offset += entry_size) {
+        uint64_t address = 0;
+        __builtin_memcpy(&address, root + offset, entry_size);
+        uint32_t length;
+        const uint8_t *table = map_table(address, &length);
+        if (table && __builtin_memcmp(table, "FACP", 4) == 0)
+            return acpi_parse_fadt(table, length, fadt) ? 0 : "FADT malformed";
+    }
+    return "no FADT";
+}
+
+static const char *enter_s5(uint64_t rsdp_hint)
+{
+    struct acpi_fadt_info fadt;
+    const char *failure = find_fadt(rsdp_hint, &fadt);
+    if (failure)
+        return failure;
+    uint32_t dsdt_length;
+    const uint8_t *dsdt = map_table(fadt.dsdt_address, &dsdt_length);
+    if (!dsdt)
+        return "DSDT missing or bad checksum";
+    struct acpi_sleep_type s5;
+    if (!acpi_find_s5_sleep_type(dsdt + ACPI_SDT_HEADER_LENGTH, dsdt_length - ACPI_SDT_HEADER_LENGTH, &s5))
+        return "no \\_S5 object in the DSDT";
+    /* If firmware left ACPI in legacy mode, switch it on first (ACPI §16.3.1). */
+    if (!(port_in16((uint16_t)fadt.pm1a_control_port) & SCI_EN) && fadt.smi_command_port && fadt.acpi_enable_value) {
+        port_out8((uint16_t)fadt.smi_command_port, fadt.acpi_enable_value);
+        for (unsigned spin = 0; spin < 1000000 && !(port_in16((uint16_t)fadt.pm1a_control_port) & SCI_EN); spin++)
+            __asm__ volatile("pause");
+    }
+    port_out16((uint16_t)fadt.pm1a_control_port, (uint16_t)((s5.pm1a << 10) | SLP_EN));
+    if (fadt.pm1b_control_port)
+        port_out16((uint16_t)fadt.pm1b_control_port, (uint16_t)((s5.pm1b << 10) | SLP_EN));
+    for (unsigned spin = 0; spin < 10000000; spin++)
+        __asm__ volatile("pause");
+    return "S5 written but the machine is still running";
+}
+
+const char *acpi_power_off(const struct acpi_power_config *config, uint8_t exit_code)
+{
+    if (config->debug_exit_port)
+        port_out32(config->debug_exit_port, exit_code);
+    const char *failure = enter_s5(config->rsdp_address);
+    static const char bochs_shutdown[] = "Shutdown";
+    for (unsigned i = 0; i < sizeof bochs_shutdown - 1; i++)
+        port_out8(BOCHS_SHUTDOWN_PORT, (uint8_t)bochs_shutdown[i]);
+    return failure;
+}
+
+void acpi_reset(void)
+{
+    struct acpi_fadt_info fadt;
+    if (!find_fadt(0, &fadt) && fadt.reset_register_valid)
+        port_out8(fadt.reset_port, fadt.reset_value);
+    port_out8(0xCF9, 0x02);
+    port_out8(0xCF9, 0x06); /* full reset through the PCI reset control register */
+    port_out8(0x64, 0xFE);  /* keyboard controller pulse of the reset line */
+    /* Last resort: a triple fault through an empty IDT. */
+    struct __attribute__((packed)) { uint16_t limit; uint64_t base; } empty_idt = { 0, 0 };
+    __asm__ volatile("lidt %0; int3" : : "m"(empty_idt));
+}

@@ -1,0 +1,71 @@
+#include "hv/log.h"
+
+#include <stdarg.h>
+#include "hv/format.h"
+#include <string.h>
+
+#define LOG_LINE_MAX 256
+
+static struct uart16550 fallback_console;
+static struct uart16550 *console;
+static enum log_level current_level = LOG_INFO;
+
+static struct uart16550 *active_console(void)
+{
+    if (!console) {
+        /* Before the command line chose a port (or after a failure parsing it):
+         * COM1 at 115200, which every board here wires to the operator. */
+        uart16550_init(&fallback_console, &uart16550_port_io, 0x3F8, 115200);
+        console = &fallback_console;
+    }
+    return console;
+}
+
+void log_attach_console(struct uart16550 *attached) { console = attached; }
+void log_set_level(enum log_level level) { current_level = level; }
+enum log_level log_get_level(void) { return current_level; }
+
+void log_write(const char *text, size_t length) { uart16550_write(active_console(), text, length); }
+
+static void write_formatted(const char *prefix, const char *format, va_list arguments, int add_newline)
+{
+    char line[LOG_LINE_MAX];
+    size_t used = strlen(prefix);
+    memcpy(line, prefix, used);
+    int wanted = format_vstring(line + used, sizeof line - used, format, arguments);
+    if (wanted < 0)
+        wanted = 0;
+    used += (size_t)wanted;
+    if (used >= sizeof line - 1) {
+        /* Truncated: say so rather than cut a word silently. */
+        used = sizeof line - 5;
+        memcpy(line + used, "...\n", 4);
+        used += 4;
+        add_newline = 0;
+    }
+    if (add_newline)
+        line[used++] = '\n';
+    log_write(line, used);
+}
+
+void log_raw_printf(const char *format, ...)
+{
+    va_list arguments;
+    va_start(arguments, format);
+    write_formatted("", format, arguments, 0);
+    va_end(arguments);
+}
+
+void log_message(enum log_level level, const char *format, ...)
+{
+    static const char *const prefixes[] = {
+        [LOG_ERROR] = "vigil: error: ", [LOG_WARN] = "vigil: warning: ", [LOG_INFO] = "vigil: ",
+        [LOG_DEBUG] = "vigil: debug: ", [LOG_TRACE] = "vigil: trace: ",
+    };
+    if (level > current_level)
+        return;
+    va_list arguments;
+    va_start(arguments, format);
+    write_formatted(prefixes[level], format, arguments, 1);
+    va_end(arguments);
+}

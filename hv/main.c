@@ -1,0 +1,134 @@
+/*
+ * hv_main: the boot flow after boot.S reached long mode (DESIGN.md §4 stages 1-2).
+ * Order matters: descriptors first (so every fault is reported), then the boot
+ * information and command line (they choose the console), then the console, then
+ * everything that talks.
+ */
+#include <stdint.h>
+#include <string.h>
+
+#include "arch/x86_64/cpu_access.h"
+#include "arch/x86_64/descriptors.h"
+#include "arch/x86_64/vmx_capability.h"
+#include "drivers/uart16550/uart16550.h"
+#include "hv/cmdline.h"
+#include "hv/log.h"
+#include "hv/memmap.h"
+#include "hv/multiboot.h"
+#include "hv/panic.h"
+#include "hv/version.h"
+
+#define IDENTITY_MAP_LIMIT 0x100000000ull
+
+void hv_main(uint32_t magic, uint32_t info_address);
+
+extern char __image_start[], __image_end[];
+
+static struct boot_info boot_info;
+static struct uart16550 console;
+
+/* Boot information is read through the identity map of the low 4 GiB that boot.S built. */
+static const void *identity_map(void *context, uint64_t physical_address, size_t length)
+{
+    (void)context;
+    if (physical_address == 0 || physical_address >= IDENTITY_MAP_LIMIT || length > IDENTITY_MAP_LIMIT - physical_address)
+        return 0;
+    return (const void *)(uintptr_t)physical_address;
+}
+
+static const struct physical_memory_access identity_access = { identity_map, 0 };
+
+static void setup_console(const struct hv_options *options)
+{
+    enum uart16550_status status = uart16550_init(&console, &uart16550_port_io, options->console_port,
+                                                  options->console_baud);
+    if (status == UART16550_OK) {
+        log_attach_console(&console);
+        return;
+    }
+    /* Stay on the COM1 fallback and say why the chosen console is not used. */
+    log_warn("console 0x%x,%lu unusable (%s): staying on COM1 at 115200", options->console_port,
+             (unsigned long)options->console_baud, status == UART16550_NO_DEVICE ? "no UART answers there" : "bad baud");
+}
+
+static void report_memory_map(struct memmap *map)
+{
+    uint64_t image_start = (uint64_t)(uintptr_t)__image_start;
+    uint64_t image_length = (uint64_t)(uintptr_t)__image_end - image_start;
+    if (!memmap_carve(map, image_start, image_length, MEMMAP_HYPERVISOR))
+        log_warn("memory map: hypervisor image 0x%lx-0x%lx is not inside RAM the loader reported",
+                 (unsigned long)image_start, (unsigned long)(image_start + image_length));
+    log_info("memory map (%u entries%s):", map->count, boot_info.memmap_from_fallback ? ", from mem_lower/mem_upper only" : "");
+    for (unsigned i = 0; i < map->count; i++) {
+        const struct memmap_entry *entry = &map->entries[i];
+        log_info("  0x%016lx-0x%016lx %s", (unsigned long)entry->base,
+                 (unsigned long)(entry->base + entry->length - 1), memmap_type_name(entry->type));
+    }
+    log_info("memory: %lu KiB RAM usable, hypervisor image %lu KiB", (unsigned long)(memmap_total(map, MEMMAP_RAM) >> 10),
+             (unsigned long)(image_length >> 10));
+    if (map->rejected_zero_length || map->clamped_wraparound || map->dropped_full || map->overlaps_resolved ||
+        map->unknown_types)
+        log_warn("memory map anomalies: %u zero-length, %u wrapped, %u dropped (table full), %u overlaps, %u unknown types",
+                 map->rejected_zero_length, map->clamped_wraparound, map->dropped_full, map->overlaps_resolved,
+                 map->unknown_types);
+}
+
+static void check_vt_x(void)
+{
+    struct vmx_capabilities capabilities;
+    uint32_t failed_msr = 0;
+    enum vmx_probe_result result = vmx_probe(&cpu_hardware_access, &capabilities, &failed_msr);
+    if (result != VMX_AVAILABLE) {
+        if (failed_msr)
+            log_raw_printf("vigil: VT-x not available: %s (MSR 0x%lx)\n", vmx_probe_result_reason(result),
+                           (unsigned long)failed_msr);
+        else
+            log_raw_printf("vigil: VT-x not available: %s\n", vmx_probe_result_reason(result));
+        hv_power_off("no VT-x, nothing to run");
+    }
+    char summary[224];
+    vmx_capabilities_format(&capabilities, summary, sizeof summary);
+    if (capabilities.feature_control_locked_by_vigil)
+        log_info("IA32_FEATURE_CONTROL was unlocked: enabled VMX outside SMX and locked it");
+    log_info("VT-x: %s", summary);
+}
+
+void hv_main(uint32_t magic, uint32_t info_address)
+{
+    descriptors_init();
+
+    enum boot_info_status boot_status = multiboot_parse(magic, info_address, &identity_access, &boot_info);
+    struct hv_options options;
+    struct cmdline_diagnostics cmdline_diagnostics;
+    hv_options_set_defaults(&options);
+    cmdline_parse(boot_info.cmdline, sizeof boot_info.cmdline, &options, &cmdline_diagnostics);
+    setup_console(&options);
+    log_set_level(options.log_level);
+    panic_configure(options.panic, options.debug_exit_port, boot_info.rsdp_address);
+
+    log_raw_printf("\nvigil %s (multiboot%u, loader '%s'): a small type-1 hypervisor for Intel VT-x\n", VIGIL_VERSION,
+                   boot_info.protocol, boot_info.loader_name[0] ? boot_info.loader_name : "unknown");
+    for (unsigned i = 0; i < boot_info.diagnostic_count; i++)
+        log_warn("boot information: %s", boot_info.diagnostics[i]);
+    if (boot_info.diagnostics_dropped)
+        log_warn("boot information: %u more diagnostics not shown", boot_info.diagnostics_dropped);
+    if (boot_status != BOOT_INFO_OK)
+        panic("boot information unusable (magic 0x%lx, info at 0x%lx): %s", (unsigned long)magic,
+              (unsigned long)info_address, boot_info_status_name(boot_status));
+
+    log_info("command line: '%s'", boot_info.cmdline);
+    for (unsigned i = 0; i < cmdline_diagnostics.count; i++)
+        log_warn("command line: %s", cmdline_diagnostics.messages[i]);
+    if (cmdline_diagnostics.dropped)
+        log_warn("command line: %u more problems not shown", cmdline_diagnostics.dropped);
+    log_info("console 0x%x at %lu baud, log level %s, panic policy %s", options.console_port,
+             (unsigned long)options.console_baud, log_level_name(options.log_level), panic_policy_name(options.panic));
+
+    report_memory_map(&boot_info.memmap);
+    for (unsigned i = 0; i < boot_info.module_count; i++)
+        log_info("module %u: 0x%lx-0x%lx '%s'", i, (unsigned long)boot_info.modules[i].start,
+                 (unsigned long)boot_info.modules[i].end, boot_info.modules[i].cmdline);
+
+    check_vt_x();
+    hv_power_off("nothing more to do yet: guest launch arrives with the VMX core");
+}

@@ -1,0 +1,60 @@
+#include "hv/panic.h"
+
+#include <stdarg.h>
+#include "hv/format.h"
+
+#include "arch/x86_64/cpu.h"
+#include "drivers/acpi/acpi_power.h"
+#include "hv/log.h"
+
+static enum panic_policy policy = PANIC_HALT;
+static struct acpi_power_config power_config;
+
+void panic_configure(enum panic_policy configured_policy, uint16_t debug_exit_port, uint64_t rsdp_address)
+{
+    policy = configured_policy;
+    power_config.debug_exit_port = debug_exit_port;
+    power_config.rsdp_address = rsdp_address;
+}
+
+static __attribute__((noreturn)) void power_off_now(uint8_t exit_code)
+{
+    const char *failure = acpi_power_off(&power_config, exit_code);
+    log_raw_printf("vigil: power off failed (%s); halting\n", failure);
+    cpu_halt_forever();
+}
+
+void panic_apply_policy(void)
+{
+    switch (policy) {
+    case PANIC_POWEROFF:
+        log_raw_printf("vigil: panic policy: power off\n");
+        power_off_now(ACPI_EXIT_CODE_FAILURE);
+    case PANIC_REBOOT:
+        log_raw_printf("vigil: panic policy: reboot\n");
+        acpi_reset();
+        log_raw_printf("vigil: reset failed; halting\n");
+        cpu_halt_forever();
+    case PANIC_HALT:
+    default:
+        log_raw_printf("vigil: panic policy: halt (CPU stopped; reset the machine)\n");
+        cpu_halt_forever();
+    }
+}
+
+void panic(const char *format, ...)
+{
+    char message[192];
+    va_list arguments;
+    va_start(arguments, format);
+    format_vstring(message, sizeof message, format, arguments);
+    va_end(arguments);
+    log_raw_printf("vigil: PANIC: %s\n", message);
+    panic_apply_policy();
+}
+
+void hv_power_off(const char *reason)
+{
+    log_raw_printf("vigil: power off: %s\n", reason);
+    power_off_now(ACPI_EXIT_CODE_SUCCESS);
+}

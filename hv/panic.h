@@ -1,0 +1,18 @@
+/* What the hypervisor does when it cannot go on, and how it powers off. */
+#ifndef VIGIL_HV_PANIC_H
+#define VIGIL_HV_PANIC_H
+
+#include <stdint.h>
+
+#include "hv/cmdline.h"
+
+void panic_configure(enum panic_policy policy, uint16_t debug_exit_port, uint64_t rsdp_address);
+
+/* Prints "vigil: PANIC: <message>" and applies the policy. */
+__attribute__((noreturn, format(printf, 1, 2))) void panic(const char *format, ...);
+/* Applies the policy (halt, power off or reboot) without printing a reason. */
+__attribute__((noreturn)) void panic_apply_policy(void);
+/* Orderly end: prints "vigil: power off: <reason>" and powers the machine off. */
+__attribute__((noreturn)) void hv_power_off(const char *reason);
+
+#endif
