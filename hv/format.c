@@ -72,7 +72,7 @@ static void emit_text(struct output *out, const struct conversion *spec, const c
     if (!text)
         text = "(null)";
     int length = 0;
-    while (text[length] && (spec->precision < 0 || length < spec->precision))
+    while ((spec->precision < 0 || length < spec->precision) && text[length])
         length++;
     int padding = spec->width > length ? spec->width - length : 0;
     if (!spec->left_justify)
