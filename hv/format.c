@@ -175,7 +175,7 @@ int format_vstring(char *buffer, size_t size, const char *format, va_list argume
         spec.width = read_count(&cursor, &arguments, &negative);
         if (negative) { /* C99: a negative '*' width means '-' flag and its magnitude */
             spec.left_justify = true;
-            spec.width = -spec.width;
+            spec.width = spec.width == INT32_MIN ? INT32_MAX : -spec.width;
         }
         if (*cursor == '.') {
             cursor++;

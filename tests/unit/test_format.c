@@ -261,7 +261,8 @@ static void test_null_string(void **state)
 {
     (void)state;
 ODD_FORMATS_BEGIN
-    const char *null_text = NULL;
+    static const char *volatile null_source = NULL; /* hidden from -Wformat-overflow at -O2 */
+    const char *null_text = null_source;
     check("%s", null_text);
     check("[%10s]", null_text);
     check("[%-10s]", null_text);
