@@ -20,7 +20,23 @@ set(VIGIL_IMAGE_SOURCES
   drivers/uart16550/uart16550_portio.c
   drivers/acpi/acpi_tables.c
   drivers/acpi/acpi_power.c
+  arch/x86_64/vmx.c
+  arch/x86_64/vmx_entry.S
+  arch/x86_64/ept.c
+  drivers/pit/pit.c
   hv/main.c
+  hv/vcpu.c
+  hv/vmexit.c
+  hv/vmexit_handlers.c
+  hv/vmexit_io.c
+  hv/vmexit_msr.c
+  hv/vmexit_cr.c
+  hv/event_injection.c
+  hv/timer.c
+  hv/guest_launch.c
+  hv/guest_elf.c
+  hv/guest_multiboot.c
+  hv/page_pool.c
   hv/format.c
   hv/log.c
   hv/panic.c
@@ -45,3 +61,4 @@ find_program(VIGIL_OBJDUMP objdump REQUIRED)
 add_custom_command(TARGET vigil.elf POST_BUILD
   COMMAND ${CMAKE_COMMAND} -DIMAGE=$<TARGET_FILE:vigil.elf> -DOBJDUMP=${VIGIL_OBJDUMP} -P ${VIGIL_SOURCE_DIR}/cmake/check-no-simd.cmake
   COMMENT "Checking vigil.elf for SSE/AVX instructions")
+add_subdirectory(${VIGIL_SOURCE_DIR}/tests/guests ${CMAKE_CURRENT_BINARY_DIR}/guests)

@@ -60,6 +60,7 @@ void hv_options_set_defaults(struct hv_options *options)
     options->log_level = LOG_INFO;
     options->panic = PANIC_HALT;
     options->debug_exit_port = 0;
+    options->tick_ms = HV_TICK_MS_DEFAULT;
 }
 
 /* ---- bytes and text views ---- */
@@ -418,6 +419,26 @@ static void apply_debug_exit(struct parser *parser, struct text token, struct te
     report(parser, &message);
 }
 
+static void apply_tick(struct parser *parser, struct text token, struct text value)
+{
+    (void)token;
+    uint32_t milliseconds = 0;
+    enum number_result result = parse_decimal(value, HV_TICK_MS_MAX, &milliseconds);
+    if (result == NUMBER_OK && milliseconds >= HV_TICK_MS_MIN) {
+        parser->options->tick_ms = milliseconds;
+        return;
+    }
+
+    struct message message = { .length = 0 };
+    message_append(&message, "tick_ms: ");
+    message_append_quoted(&message, value);
+    message_append(&message, result == NUMBER_MALFORMED ? " is not a number" : " out of range 1-1000");
+    message_append(&message, " (keeping ");
+    message_append_decimal(&message, parser->options->tick_ms);
+    message_append(&message, ")");
+    report(parser, &message);
+}
+
 struct option_handler {
     const char *name;
     void (*apply)(struct parser *parser, struct text token, struct text value);
@@ -428,6 +449,7 @@ static const struct option_handler option_handlers[] = {
     { "loglevel", apply_log_level },
     { "panic", apply_panic },
     { "debug_exit", apply_debug_exit },
+    { "tick_ms", apply_tick },
 };
 
 static void report_token(struct parser *parser, const char *before, struct text token,

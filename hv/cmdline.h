@@ -15,12 +15,17 @@ enum log_level { LOG_ERROR = 0, LOG_WARN, LOG_INFO, LOG_DEBUG, LOG_TRACE };
 
 enum panic_policy { PANIC_HALT = 0, PANIC_POWEROFF, PANIC_REBOOT };
 
+#define HV_TICK_MS_DEFAULT 50 /* 20 timer exits per second when the guest is idle */
+#define HV_TICK_MS_MIN 1
+#define HV_TICK_MS_MAX 1000
+
 struct hv_options {
     uint16_t console_port;      /* default 0x3F8 (com1) */
     uint32_t console_baud;      /* default 115200 */
     enum log_level log_level;   /* default LOG_INFO */
     enum panic_policy panic;    /* default PANIC_HALT: safe on hardware; emulator boards pass panic=poweroff */
     uint16_t debug_exit_port;   /* 0 = none; QEMU isa-debug-exit port, e.g. 0xf4 */
+    uint32_t tick_ms;           /* the hypervisor's own tick (VMX-preemption timer), HV_TICK_MS_MIN..MAX */
 };
 
 #define CMDLINE_DIAGNOSTIC_MAX 8
@@ -40,6 +45,7 @@ void hv_options_set_defaults(struct hv_options *options);
  * path there; no option is valid without '='). Options:
  *   console=com1|com2|com3|com4|0xPORT[,BAUD]   loglevel=0..4|error|warn|info|debug|trace
  *   panic=halt|poweroff|reboot                  debug_exit=0xPORT (0x0 = none)
+ *   tick_ms=1..1000 (default 50)
  *
  * Sets *options to the defaults, then applies the options in order (the last
  * of repeated options wins). Reads at most max_length bytes of text and stops

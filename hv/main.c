@@ -10,8 +10,10 @@
 #include "arch/x86_64/cpu_access.h"
 #include "arch/x86_64/descriptors.h"
 #include "arch/x86_64/vmx_capability.h"
+#include "drivers/pit/pit.h"
 #include "drivers/uart16550/uart16550.h"
 #include "hv/cmdline.h"
+#include "hv/guest_launch.h"
 #include "hv/log.h"
 #include "hv/memmap.h"
 #include "hv/multiboot.h"
@@ -73,9 +75,10 @@ static void report_memory_map(struct memmap *map)
                  map->unknown_types);
 }
 
+static struct vmx_capabilities capabilities;
+
 static void check_vt_x(void)
 {
-    struct vmx_capabilities capabilities;
     uint32_t failed_msr = 0;
     enum vmx_probe_result result = vmx_probe(&cpu_hardware_access, &capabilities, &failed_msr);
     if (result != VMX_AVAILABLE) {
@@ -130,5 +133,14 @@ void hv_main(uint32_t magic, uint32_t info_address)
                  (unsigned long)boot_info.modules[i].end, boot_info.modules[i].cmdline);
 
     check_vt_x();
-    hv_power_off("nothing more to do yet: guest launch arrives with the VMX core");
+
+    uint64_t tsc_frequency = pit_measure_tsc_frequency();
+    if (tsc_frequency == 0) {
+        tsc_frequency = 1000000000ull;
+        log_warn("TSC calibration: the PIT did not count; assuming 1 GHz (ticks will be off)");
+    }
+    log_info("TSC: %lu kHz (measured against the PIT)", (unsigned long)(tsc_frequency / 1000));
+
+    guest_launch(&boot_info, &options, &capabilities, tsc_frequency);
+    hv_power_off("no guest module given, nothing to run");
 }

@@ -58,3 +58,20 @@ void hv_power_off(const char *reason)
     log_raw_printf("vigil: power off: %s\n", reason);
     power_off_now(ACPI_EXIT_CODE_SUCCESS);
 }
+
+void hv_stop_after_guest(const char *reason)
+{
+    switch (policy) {
+    case PANIC_POWEROFF:
+        hv_power_off(reason);
+    case PANIC_REBOOT:
+        log_raw_printf("vigil: rebooting: %s\n", reason);
+        acpi_reset();
+        log_raw_printf("vigil: reset failed; halting\n");
+        cpu_halt_forever();
+    case PANIC_HALT:
+    default:
+        log_raw_printf("vigil: halting: %s (reset the machine to restart)\n", reason);
+        cpu_halt_forever();
+    }
+}

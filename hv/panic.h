@@ -12,6 +12,9 @@ void panic_configure(enum panic_policy policy, uint16_t debug_exit_port, uint64_
 __attribute__((noreturn, format(printf, 1, 2))) void panic(const char *format, ...);
 /* Applies the policy (halt, power off or reboot) without printing a reason. */
 __attribute__((noreturn)) void panic_apply_policy(void);
+/* After the guest stopped for good: the same policy as a panic (power off in
+ * emulators, halt on hardware) without calling it one. */
+__attribute__((noreturn)) void hv_stop_after_guest(const char *reason);
 /* Orderly end: prints "vigil: power off: <reason>" and powers the machine off. */
 __attribute__((noreturn)) void hv_power_off(const char *reason);
 

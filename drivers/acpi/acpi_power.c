@@ -61,7 +61,7 @@ static const uint8_t *map_table(uint64_t address, uint32_t *length)
     return table;
 }
 
-static const char *find_fadt(uint64_t rsdp_hint, struct acpi_fadt_info *fadt)
+const char *acpi_read_fadt(uint64_t rsdp_hint, struct acpi_fadt_info *fadt)
 {
     const uint8_t *rsdp = find_rsdp(rsdp_hint);
     struct acpi_rsdp_info rsdp_info;
@@ -84,10 +84,25 @@ static const char *find_fadt(uint64_t rsdp_hint, struct acpi_fadt_info *fadt)
     return "no FADT";
 }
 
+bool acpi_enable_mode(const struct acpi_fadt_info *fadt)
+{
+    if (port_in16((uint16_t)fadt->pm1a_control_port) & SCI_EN)
+        return true;
+    if (!fadt->smi_command_port || !fadt->acpi_enable_value)
+        return false;
+    port_out8((uint16_t)fadt->smi_command_port, fadt->acpi_enable_value);
+    for (unsigned spin = 0; spin < 1000000; spin++) {
+        if (port_in16((uint16_t)fadt->pm1a_control_port) & SCI_EN)
+            return true;
+        __asm__ volatile("pause");
+    }
+    return false;
+}
+
 static const char *enter_s5(uint64_t rsdp_hint)
 {
     struct acpi_fadt_info fadt;
-    const char *failure = find_fadt(rsdp_hint, &fadt);
+    const char *failure = acpi_read_fadt(rsdp_hint, &fadt);
     if (failure)
         return failure;
     uint32_t dsdt_length;
@@ -97,12 +112,7 @@ static const char *enter_s5(uint64_t rsdp_hint)
     struct acpi_sleep_type s5;
     if (!acpi_find_s5_sleep_type(dsdt + ACPI_SDT_HEADER_LENGTH, dsdt_length - ACPI_SDT_HEADER_LENGTH, &s5))
         return "no \\_S5 object in the DSDT";
-    /* If firmware left ACPI in legacy mode, switch it on first (ACPI §16.3.1). */
-    if (!(port_in16((uint16_t)fadt.pm1a_control_port) & SCI_EN) && fadt.smi_command_port && fadt.acpi_enable_value) {
-        port_out8((uint16_t)fadt.smi_command_port, fadt.acpi_enable_value);
-        for (unsigned spin = 0; spin < 1000000 && !(port_in16((uint16_t)fadt.pm1a_control_port) & SCI_EN); spin++)
-            __asm__ volatile("pause");
-    }
+    acpi_enable_mode(&fadt);
     port_out16((uint16_t)fadt.pm1a_control_port, (uint16_t)((s5.pm1a << 10) | SLP_EN));
     if (fadt.pm1b_control_port)
         port_out16((uint16_t)fadt.pm1b_control_port, (uint16_t)((s5.pm1b << 10) | SLP_EN));
@@ -125,7 +135,7 @@ const char *acpi_power_off(const struct acpi_power_config *config, uint8_t exit_
 void acpi_reset(void)
 {
     struct acpi_fadt_info fadt;
-    if (!find_fadt(0, &fadt) && fadt.reset_register_valid)
+    if (!acpi_read_fadt(0, &fadt) && fadt.reset_register_valid)
         port_out8(fadt.reset_port, fadt.reset_value);
     port_out8(0xCF9, 0x02);
     port_out8(0xCF9, 0x06); /* full reset through the PCI reset control register */

@@ -2,7 +2,10 @@
 #ifndef VIGIL_DRIVERS_ACPI_ACPI_POWER_H
 #define VIGIL_DRIVERS_ACPI_ACPI_POWER_H
 
+#include <stdbool.h>
 #include <stdint.h>
+
+#include "drivers/acpi/acpi_tables.h"
 
 #define ACPI_EXIT_CODE_SUCCESS 0
 #define ACPI_EXIT_CODE_FAILURE 1
@@ -11,6 +14,16 @@ struct acpi_power_config {
     uint16_t debug_exit_port; /* QEMU isa-debug-exit; 0 = none */
     uint64_t rsdp_address;    /* from the boot loader, 0 = search the BIOS areas */
 };
+
+/* Finds and parses the FADT (RSDP from the hint, else the BIOS areas). Returns
+ * NULL on success, or why not. */
+const char *acpi_read_fadt(uint64_t rsdp_hint, struct acpi_fadt_info *fadt);
+
+/* Switches the firmware from legacy to ACPI mode (ACPI §16.3.1: write
+ * ACPI_ENABLE to SMI_CMD, wait for PM1a_CNT.SCI_EN) unless it already is.
+ * vigil does this before starting a guest: the SMI it takes would otherwise
+ * arrive while the guest runs. Returns whether SCI_EN is set. */
+bool acpi_enable_mode(const struct acpi_fadt_info *fadt);
 
 /* Tries, in order: QEMU isa-debug-exit (status (code << 1) | 1), ACPI S5, Bochs'
  * 0x8900 "Shutdown" port. Returns only if all failed, with why the ACPI path failed. */

@@ -1,9 +1,15 @@
 """Shared code of tools/run-qemu and tools/run-bochs (python3, stdlib only).
 
-Runs an emulator, watches the hypervisor's COM1 log (a file the emulator
-writes) and judges the run by it:
-  success = a line containing "vigil: power off", every --expect regex
-            matched some line, no --reject regex matched any line.
+Runs an emulator, watches the hypervisor's COM1 log and the guest's COM2 log
+(files the emulator writes) and judges the run by them:
+  success = a COM1 line containing "vigil: power off", every --expect regex
+            matched some COM1 line, no --reject regex matched any COM1 line,
+            every --expect-guest regex matched some COM2 line, no
+            --reject-guest regex matched any COM2 line.
+With --no-hypervisor the kernel is a bare guest (tests/guests/): the power-off
+line is "guest: power off" in the COM2 log instead. With --expect-stop the
+emulator must stop by itself (e.g. a guest's triple fault: QEMU -no-reboot
+exits, Bochs panics) and no power-off line may appear.
 Exit status: 0 success, 1 failure, 2 usage error, 124 timeout.
 """
 
@@ -18,7 +24,9 @@ import tempfile
 import time
 
 POWER_OFF = "vigil: power off"
+GUEST_POWER_OFF = "guest: power off"
 DEFAULT_REJECTS = [r"vigil: PANIC", r"vigil: EXCEPTION"]
+DEFAULT_GUEST_REJECTS = [r"guest: unexpected exception"]
 BANNER = re.compile(r"^vigil \d")
 
 POWER_OFF_GRACE = 0.5  # s to let the emulator exit by itself after power off
@@ -66,7 +74,23 @@ def common_parser(prog, description, epilog=None):
                         "'vigil: PANIC' and 'vigil: EXCEPTION' are always rejected "
                         "unless --allow-panic)")
     p.add_argument("--allow-panic", action="store_true",
-                   help="do not reject PANIC/EXCEPTION lines by default")
+                   help="do not reject PANIC/EXCEPTION lines (and the guest's "
+                        "'guest: unexpected exception') by default")
+    p.add_argument("--guest-serial", default=None, metavar="FILE",
+                   help="COM2 (guest serial) log file (default: a temp file)")
+    p.add_argument("--expect-guest", action="append", default=[], metavar="REGEX",
+                   help="a guest serial (COM2) log line must match REGEX (repeatable)")
+    p.add_argument("--reject-guest", action="append", default=[], metavar="REGEX",
+                   help="no guest serial (COM2) log line may match REGEX (repeatable; "
+                        "'guest: unexpected exception' is always rejected unless --allow-panic)")
+    p.add_argument("--no-hypervisor", action="store_true",
+                   help="KERNEL is a bare test guest (multiboot1, no vigil): success "
+                        "needs 'guest: power off' in the guest serial log instead of "
+                        "'vigil: power off'; the default command line is empty, and "
+                        "--serial - streams the guest serial log")
+    p.add_argument("--expect-stop", action="store_true",
+                   help="success needs the emulator to stop by itself without any "
+                        "power-off line (a bare guest's triple fault)")
     p.add_argument("--keep", action="store_true",
                    help="keep the temp dir even on success and print its path")
     p.add_argument("--quiet", action="store_true",
@@ -89,7 +113,8 @@ def parse_modules(specs):
 
 def compile_patterns(opts):
     pats = []
-    for kind, lst in (("expect", opts.expect), ("reject", opts.reject)):
+    for kind, lst in (("expect", opts.expect), ("reject", opts.reject),
+                      ("expect-guest", opts.expect_guest), ("reject-guest", opts.reject_guest)):
         for r in lst:
             try:
                 pats.append((kind, r, re.compile(r)))
@@ -132,6 +157,14 @@ class Runner:
         else:
             self.serial = os.path.join(self.workdir, "serial.log")
         open(self.serial, "wb").close()  # truncate; the emulator appends/writes
+        if opts.guest_serial:
+            self.guest_serial = os.path.abspath(opts.guest_serial)
+            d = os.path.dirname(self.guest_serial)
+            if d:
+                os.makedirs(d, exist_ok=True)
+        else:
+            self.guest_serial = os.path.join(self.workdir, "guest-serial.log")
+        open(self.guest_serial, "wb").close()
         self.emu_out = os.path.join(self.workdir, "emulator.out")
         self.proc = None
 
@@ -163,41 +196,40 @@ class Runner:
             p.wait()
 
     # -- watching -----------------------------------------------------------
-    def watch(self):
-        """Returns (status, lines, t_poweroff, timed_out)."""
+    def _logs(self):
+        """The two serial logs: (name, path, power-off marker or None, rejects)."""
         opts = self.opts
         rejects = [] if opts.allow_panic else [(r, re.compile(r)) for r in DEFAULT_REJECTS]
         rejects += [(r, re.compile(r)) for r in opts.reject]
+        guest_rejects = [] if opts.allow_panic else [(r, re.compile(r)) for r in DEFAULT_GUEST_REJECTS]
+        guest_rejects += [(r, re.compile(r)) for r in opts.reject_guest]
+        hv_marker = None if opts.no_hypervisor else POWER_OFF
+        guest_marker = GUEST_POWER_OFF if opts.no_hypervisor else None
+        return [_Log("serial", self.serial, hv_marker, rejects),
+                _Log("guest", self.guest_serial, guest_marker, guest_rejects)]
+
+    def watch(self):
+        """Follows both logs until power off, a reject (plus grace), the
+        emulator's exit or the timeout. Returns (status, logs, timed_out)."""
+        opts = self.opts
+        logs = self._logs()
+        # --serial - streams the log that decides the run
+        streamed = logs[1] if opts.no_hypervisor else logs[0]
+        if self.stream:
+            streamed.stream = True
         t0 = self.t0 = time.monotonic()
         deadline = t0 + opts.timeout
-        lines = []
-        partial = b""
-        pos = 0
-        t_poweroff = None
         stop_at = None
         timed_out = False
-        f = open(self.serial, "rb")
         try:
             while True:
                 exited = self.proc.poll() is not None
-                f.seek(pos)
-                data = f.read()
-                if data:
-                    pos += len(data)
-                    if self.stream:
-                        sys.stdout.buffer.write(data)
-                        sys.stdout.buffer.flush()
-                    partial += data
-                    *done, partial = partial.split(b"\n")
-                    for raw in done:
-                        line = raw.decode("utf-8", "replace").rstrip("\r")
-                        lines.append(line)
-                        now = time.monotonic()
-                        if POWER_OFF in line and t_poweroff is None:
-                            t_poweroff = now - t0
-                            stop_at = min(stop_at or 1e18, now + POWER_OFF_GRACE)
-                        if any(rx.search(line) for _, rx in rejects):
-                            stop_at = min(stop_at or 1e18, now + REJECT_GRACE)
+                for log in logs:
+                    for event in log.poll(t0):
+                        if event == "power-off":
+                            stop_at = min(stop_at or 1e18, time.monotonic() + POWER_OFF_GRACE)
+                        elif event == "reject":
+                            stop_at = min(stop_at or 1e18, time.monotonic() + REJECT_GRACE)
                 if exited:
                     break
                 now = time.monotonic()
@@ -208,53 +240,58 @@ class Runner:
                     break
                 time.sleep(0.05)
         finally:
-            f.close()
             self.stop()
         # whatever arrived while stopping
-        with open(self.serial, "rb") as f2:
-            f2.seek(pos)
-            data = f2.read()
-        if self.stream and data:
-            sys.stdout.buffer.write(data)
-            sys.stdout.buffer.flush()
-        partial += data
-        for raw in partial.split(b"\n"):
-            line = raw.decode("utf-8", "replace").rstrip("\r")
-            if line:
-                lines.append(line)
-                if POWER_OFF in line and t_poweroff is None:
-                    t_poweroff = time.monotonic() - t0
+        for log in logs:
+            log.poll(t0, final=True)
         if self.stream:
             sys.stdout.flush()
         self.elapsed = time.monotonic() - t0
-        return self.proc.returncode, lines, t_poweroff, timed_out, rejects
+        return self.proc.returncode, logs, timed_out
 
     # -- judging ------------------------------------------------------------
     def run(self, argv, cwd=None):
         opts = self.opts
         self.start(argv, cwd)
-        status, lines, t_poweroff, timed_out, rejects = self.watch()
+        status, logs, timed_out = self.watch()
+        hv_log, guest_log = logs
+        decider = guest_log if opts.no_hypervisor else hv_log
+        marker = GUEST_POWER_OFF if opts.no_hypervisor else POWER_OFF
+        t_poweroff = decider.t_poweroff
 
         failures = []
         if timed_out:
             failures.append("timeout after %g s" % opts.timeout)
-        for r, rx in rejects:
-            hit = next((l for l in lines if rx.search(l)), None)
-            if hit is not None:
-                failures.append("rejected pattern '%s' matched: %s" % (r, hit.strip()))
-        for r in opts.expect:
-            rx = re.compile(r)
-            if not any(rx.search(l) for l in lines):
-                failures.append("expected pattern not found: '%s'" % r)
-        if t_poweroff is None and not timed_out:
-            failures.append("no '%s' line (emulator exited with status %s)"
-                            % (POWER_OFF, status))
+        for log, expects, what in ((hv_log, opts.expect, ""), (guest_log, opts.expect_guest, "guest ")):
+            for r, rx in log.rejects:
+                hit = next((l for l in log.lines if rx.search(l)), None)
+                if hit is not None:
+                    failures.append("rejected %spattern '%s' matched: %s" % (what, r, hit.strip()))
+            for r in expects:
+                rx = re.compile(r)
+                if not any(rx.search(l) for l in log.lines):
+                    failures.append("expected %spattern not found: '%s'" % (what, r))
+        if opts.expect_stop:
+            for log, m in ((hv_log, POWER_OFF), (guest_log, GUEST_POWER_OFF)):
+                hit = next((l for l in log.lines if m in l), None)
+                if hit is not None:
+                    failures.append("--expect-stop, but the run powered off: %s" % hit.strip())
+        elif t_poweroff is None and not timed_out:
+            failures.append("no '%s' line%s (emulator exited with status %s)"
+                            % (marker, " in the guest serial log" if opts.no_hypervisor else "", status))
 
-        banner = next((l.strip() for l in lines if BANNER.match(l)), None)
+        if opts.no_hypervisor:
+            banner = "bare guest %s" % os.path.basename(opts.kernel)
+        else:
+            banner = next((l.strip() for l in hv_log.lines if BANNER.match(l)), None)
         if not failures:
             if not opts.quiet:
-                self.msg("ok: %s; power off at %.2f s, %.2f s wall"
-                         % (banner or "no banner", t_poweroff, self.elapsed))
+                if opts.expect_stop:
+                    self.msg("ok: %s; emulator stopped by itself (status %s), %.2f s wall"
+                             % (banner or "no banner", status, self.elapsed))
+                else:
+                    self.msg("ok: %s; power off at %.2f s, %.2f s wall"
+                             % (banner or "no banner", t_poweroff, self.elapsed))
             if opts.keep:
                 self.msg("kept %s" % self.workdir)
             else:
@@ -269,16 +306,64 @@ class Runner:
         for label, path, keep in self.extra_tails:
             print("--- %s (%s), last %d matching lines ---" % (label, path, TAIL_LINES), file=out)
             print(tail(path, keep=keep), file=out)
-        if not self.stream:
-            print("--- serial log (%s), last %d lines ---" % (self.serial, TAIL_LINES), file=out)
-            print(tail(self.serial), file=out)
+        for log, label in ((hv_log, "serial log"), (guest_log, "guest serial (COM2) log")):
+            if not log.stream:
+                print("--- %s (%s), last %d lines ---" % (label, log.path, TAIL_LINES), file=out)
+                print(tail(log.path), file=out)
         print("--- end ---", file=out)
         self.msg("command: %s" % " ".join(_quote(a) for a in argv))
         for label, path in self.keep_paths:
             self.msg("%s: %s" % (label, path))
         self.msg("serial log: %s" % self.serial)
+        self.msg("guest serial (COM2) log: %s" % self.guest_serial)
         self.msg("elapsed %.2f s; files kept in %s" % (self.elapsed, self.workdir))
         return 124 if timed_out else 1
+
+
+class _Log:
+    """One serial log file being followed: its lines, its power-off time."""
+
+    def __init__(self, name, path, marker, rejects):
+        self.name = name
+        self.path = path
+        self.marker = marker      # power-off marker judged in this log, or None
+        self.rejects = rejects    # [(regex text, compiled)]
+        self.stream = False
+        self.lines = []
+        self.t_poweroff = None
+        self.pos = 0
+        self.partial = b""
+
+    def poll(self, t0, final=False):
+        """Reads new data; returns events ("power-off", "reject") of the new lines."""
+        try:
+            with open(self.path, "rb") as f:
+                f.seek(self.pos)
+                data = f.read()
+        except OSError:
+            data = b""
+        events = []
+        if data:
+            self.pos += len(data)
+            if self.stream:
+                sys.stdout.buffer.write(data)
+                sys.stdout.buffer.flush()
+            self.partial += data
+        *done, self.partial = self.partial.split(b"\n")
+        if final and self.partial:
+            done.append(self.partial)
+            self.partial = b""
+        for raw in done:
+            line = raw.decode("utf-8", "replace").rstrip("\r")
+            if final and not line:
+                continue
+            self.lines.append(line)
+            if self.marker and self.marker in line and self.t_poweroff is None:
+                self.t_poweroff = time.monotonic() - t0
+                events.append("power-off")
+            if any(rx.search(line) for _, rx in self.rejects):
+                events.append("reject")
+        return events
 
 
 def _quote(a):

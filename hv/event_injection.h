@@ -1,0 +1,27 @@
+/*
+ * Putting events into the guest on the next VM entry (SDM Vol. 3C §27.6):
+ * exceptions, NMIs, external interrupts, with an interrupt window when the guest
+ * cannot take an external interrupt right now.
+ */
+#ifndef VIGIL_HV_EVENT_INJECTION_H
+#define VIGIL_HV_EVENT_INJECTION_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#define VECTOR_INVALID_OPCODE 6
+#define VECTOR_GENERAL_PROTECTION 13
+
+void inject_exception(uint8_t vector);
+void inject_exception_with_error_code(uint8_t vector, uint32_t error_code);
+void inject_nmi(void);
+/* Injects now if the guest is interruptible, else queues the vector and asks
+ * for an interrupt-window exit. Returns false if one is already queued. */
+bool inject_external_interrupt(uint8_t vector);
+/* Called on an interrupt-window exit: injects the queued vector. */
+void inject_pending_external_interrupt(void);
+/* An event being delivered when the exit happened must be delivered again
+ * (SDM Vol. 3C §28.2.4): copies IDT-vectoring information to the entry fields. */
+void reinject_interrupted_event(void);
+
+#endif

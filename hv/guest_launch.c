@@ -1,0 +1,190 @@
+#include "hv/guest_launch.h"
+
+#include <string.h>
+
+#include "arch/x86_64/ept.h"
+#include "arch/x86_64/vmx.h"
+#include "drivers/acpi/acpi_power.h"
+#include "hv/guest_elf.h"
+#include "hv/guest_multiboot.h"
+#include "hv/log.h"
+#include "hv/page_pool.h"
+#include "hv/panic.h"
+#include "hv/vcpu.h"
+#include "hv/version.h"
+#include "hv/vmexit_io.h"
+#include "hv/vmexit_msr.h"
+
+#define IDENTITY_MAP_LIMIT 0x100000000ull
+#define POOL_SIZE (2ull << 20)          /* one 2 MiB EPT page to leave out */
+#define POOL_ALIGNMENT (2ull << 20)
+#define GUEST_BOOT_INFO_ADDRESS 0x8000u /* conventional memory, below every BIOS data area */
+#define GUEST_BOOT_INFO_SIZE 0x2000u
+#define MULTIBOOT1_BOOTLOADER_MAGIC_VALUE 0x2BADB002u
+#define INVEPT_ALL_CONTEXTS 2
+
+static struct page_pool pool;
+static struct ept ept;
+static struct memmap allocation_map;
+static struct guest_image image;
+
+static void *identity_pointer(void *context, uint64_t physical, uint64_t length)
+{
+    (void)context;
+    if (physical >= IDENTITY_MAP_LIMIT || length > IDENTITY_MAP_LIMIT - physical)
+        return 0;
+    uintptr_t pointer = (uintptr_t)physical;
+    __asm__("" : "+r"(pointer)); /* a physical address, not a C object: keep -Warray-bounds out of it */
+    return (void *)pointer;
+}
+
+static __attribute__((noreturn)) void refuse(const char *what, const char *why)
+{
+    log_error("guest refused: %s: %s", what, why);
+    hv_stop_after_guest("no guest to run");
+}
+
+/* The pool must avoid the modules, the guest's segments and its boot information,
+ * none of which the hypervisor's own memory map marks yet. */
+static uint64_t place_pool(const struct boot_info *boot)
+{
+    allocation_map = boot->memmap;
+    for (unsigned i = 0; i < boot->module_count; i++)
+        memmap_carve(&allocation_map, boot->modules[i].start & ~0xFFFull,
+                     ((boot->modules[i].end + 0xFFF) & ~0xFFFull) - (boot->modules[i].start & ~0xFFFull), MEMMAP_RESERVED);
+    for (unsigned i = 0; i < image.segment_count; i++)
+        memmap_carve(&allocation_map, image.segments[i].physical_address & ~0xFFFull,
+                     ((image.segments[i].physical_address + image.segments[i].memory_size + 0xFFF) & ~0xFFFull) -
+                         (image.segments[i].physical_address & ~0xFFFull),
+                     MEMMAP_RESERVED);
+    uint64_t base;
+    if (!memmap_find_free(&allocation_map, POOL_SIZE, POOL_ALIGNMENT, IDENTITY_MAP_LIMIT, &base))
+        panic("no free 2 MiB of RAM below 4 GiB for the hypervisor's page pool");
+    return base;
+}
+
+static uint32_t preemption_timer_ticks(const struct vmx_capabilities *capabilities, uint64_t tsc_frequency,
+                                       uint32_t tick_ms)
+{
+    uint64_t tsc_per_tick = tsc_frequency / 1000 * tick_ms;
+    uint64_t ticks = tsc_per_tick >> capabilities->preemption_timer_rate_shift;
+    if (ticks == 0)
+        ticks = 1;
+    if (ticks > 0xFFFFFFFFull)
+        ticks = 0xFFFFFFFFull;
+    return (uint32_t)ticks;
+}
+
+static void configure_ports(const struct hv_options *options, uint64_t rsdp_address)
+{
+    struct guest_io_ports ports = { .console_base = options->console_port, .debug_exit = options->debug_exit_port };
+    struct acpi_fadt_info fadt;
+    const char *failure = acpi_read_fadt(rsdp_address, &fadt);
+    if (failure) {
+        log_warn("ACPI: %s: a guest power-off through ACPI will not be seen by vigil", failure);
+    } else {
+        if (!acpi_enable_mode(&fadt))
+            log_warn("ACPI: the firmware did not switch to ACPI mode (SCI_EN stays clear)");
+        ports.pm1a_control = (uint16_t)fadt.pm1a_control_port;
+        ports.pm1b_control = (uint16_t)fadt.pm1b_control_port;
+    }
+    vmexit_io_configure(&the_vcpu, &ports);
+    vmexit_msr_configure(&the_vcpu);
+}
+
+void guest_launch(struct boot_info *boot, const struct hv_options *options, const struct vmx_capabilities *capabilities,
+                  uint64_t tsc_frequency)
+{
+    if (boot->module_count == 0) {
+        log_info("no guest module given: nothing to run");
+        return;
+    }
+    const char *missing = vcpu_missing_capability(capabilities);
+    if (missing) {
+        log_raw_printf("vigil: VT-x lacks what vigil needs to run a guest: %s\n", missing);
+        hv_stop_after_guest("cannot run a guest on this CPU");
+    }
+
+    const struct boot_module *module = &boot->modules[0];
+    const char *name = module->cmdline[0] ? module->cmdline : "module 0";
+    uint64_t module_size = module->end - module->start;
+    const uint8_t *file = identity_pointer(0, module->start, module_size);
+    if (!file || module->end <= module->start)
+        refuse(name, "module lies outside the low 4 GiB or is empty");
+    char error[160];
+    enum guest_elf_status elf_status = guest_elf_parse(file, (size_t)module_size, &image, error, sizeof error);
+    if (elf_status != GUEST_ELF_OK)
+        refuse(name, error);
+
+    uint64_t pool_base = place_pool(boot);
+    if (!memmap_carve(&boot->memmap, pool_base, POOL_SIZE, MEMMAP_HYPERVISOR))
+        panic("cannot mark the page pool at 0x%lx as hypervisor memory", (unsigned long)pool_base);
+
+    struct address_range avoid[BOOT_MODULE_MAX + 1];
+    unsigned avoid_count = 0;
+    for (unsigned i = 0; i < boot->module_count; i++)
+        avoid[avoid_count++] = (struct address_range){ boot->modules[i].start, boot->modules[i].end };
+    avoid[avoid_count++] = (struct address_range){ GUEST_BOOT_INFO_ADDRESS, GUEST_BOOT_INFO_ADDRESS + GUEST_BOOT_INFO_SIZE };
+    enum guest_placement_status placement =
+        guest_elf_check_placement(&image, &boot->memmap, avoid, avoid_count, error, sizeof error);
+    if (placement != GUEST_PLACEMENT_OK)
+        refuse(name, error);
+
+    if (!page_pool_init(&pool, identity_pointer(0, pool_base, POOL_SIZE), pool_base, (uint32_t)(POOL_SIZE / PAGE_SIZE)))
+        panic("page pool at 0x%lx unusable", (unsigned long)pool_base);
+    struct ept_capabilities ept_capabilities = {
+        .pages_2mb = capabilities->ept_2mb_pages,
+        .pages_1gb = capabilities->ept_1gb_pages,
+        .accessed_dirty = false,
+    };
+    enum ept_status ept_status = ept_init(&ept, &pool, &ept_capabilities);
+    uint64_t highest = IDENTITY_MAP_LIMIT;
+    for (unsigned i = 0; i < boot->memmap.count; i++) {
+        uint64_t end = boot->memmap.entries[i].base + boot->memmap.entries[i].length;
+        if (end > highest)
+            highest = end;
+    }
+    uint64_t limit = (highest + (1ull << 30) - 1) & ~((1ull << 30) - 1);
+    if (ept_status == EPT_OK)
+        ept_status = ept_identity_map(&ept, &boot->memmap, limit);
+    if (ept_status != EPT_OK)
+        panic("building the EPT identity map failed: %s", ept_status_name(ept_status));
+    log_info("EPT: identity map of 0-0x%lx minus hypervisor memory: %u table pages, %lu x 1G, %lu x 2M, %lu x 4K leaves",
+             (unsigned long)limit, ept.table_pages, (unsigned long)ept.mapped_1gb, (unsigned long)ept.mapped_2mb,
+             (unsigned long)ept.mapped_4kb);
+
+    struct guest_memory_writer writer = { identity_pointer, 0 };
+    if (!guest_elf_load(&image, file, (size_t)module_size, &writer))
+        refuse(name, "copying the segments failed");
+    uint8_t *boot_info_page = identity_pointer(0, GUEST_BOOT_INFO_ADDRESS, GUEST_BOOT_INFO_SIZE);
+    const char *guest_cmdline = module->cmdline;
+    size_t info_size = guest_multiboot1_build(boot_info_page, GUEST_BOOT_INFO_SIZE, GUEST_BOOT_INFO_ADDRESS,
+                                              &boot->memmap, guest_cmdline, "vigil " VIGIL_VERSION);
+    if (info_size == 0)
+        panic("guest boot information does not fit in 0x%x bytes", GUEST_BOOT_INFO_SIZE);
+
+    struct guest_entry_state entry = {
+        .entry_point = (uint32_t)image.entry,
+        .eax = MULTIBOOT1_BOOTLOADER_MAGIC_VALUE,
+        .ebx = GUEST_BOOT_INFO_ADDRESS,
+    };
+    uint32_t timer_ticks = preemption_timer_ticks(capabilities, tsc_frequency, options->tick_ms);
+    vcpu_setup(&the_vcpu, capabilities, &pool, ept_pointer(&ept, false), timer_ticks, &entry);
+    configure_ports(options, boot->rsdp_address);
+    if (capabilities->invept) {
+        enum vmx_result result = vmx_invept(INVEPT_ALL_CONTEXTS, 0);
+        if (result != VMX_SUCCEEDED)
+            panic("INVEPT failed: %s", vmx_result_name(result));
+    }
+
+    log_info("guest '%s': %s, entry 0x%lx, %u segments in 0x%lx-0x%lx, boot information at 0x%x (%lu bytes)", name,
+             image.elf64 ? "ELF64" : "ELF32", (unsigned long)image.entry, image.segment_count,
+             (unsigned long)image.lowest_address, (unsigned long)image.highest_address_end, GUEST_BOOT_INFO_ADDRESS,
+             (unsigned long)info_size);
+    log_info("page pool 0x%lx-0x%lx: %u of %u pages used; tick %lu ms = %lu preemption-timer units%s",
+             (unsigned long)pool_base, (unsigned long)(pool_base + POOL_SIZE - 1), pool.pages_in_use, pool.page_count,
+             (unsigned long)options->tick_ms, (unsigned long)timer_ticks,
+             the_vcpu.preemption_timer_saved ? "" : " (timer restarts at every entry)");
+    log_info("launching the guest");
+    vcpu_launch(&the_vcpu, &entry);
+}

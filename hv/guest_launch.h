@@ -1,0 +1,15 @@
+/* From boot module to running guest (DESIGN.md §4 stages 3-6). */
+#ifndef VIGIL_HV_GUEST_LAUNCH_H
+#define VIGIL_HV_GUEST_LAUNCH_H
+
+#include "arch/x86_64/vmx_capability.h"
+#include "hv/cmdline.h"
+#include "hv/multiboot.h"
+
+/* Loads module 0 as a Multiboot1 ELF guest and runs it. Returns only if there is
+ * no guest to run; refusals (bad ELF, missing VT-x features) are logged and end
+ * in the stop policy. */
+void guest_launch(struct boot_info *boot, const struct hv_options *options, const struct vmx_capabilities *capabilities,
+                  uint64_t tsc_frequency);
+
+#endif
