@@ -414,18 +414,26 @@ static const char *enter_s5(void)
     struct acpi_sleep_type s5;
     if (!acpi_find_s5_sleep_type(dsdt + ACPI_SDT_HEADER_LENGTH, dsdt_length - ACPI_SDT_HEADER_LENGTH, &s5))
         return "no \\_S5 object in the DSDT";
-    /* Firmware may have left ACPI in legacy mode: enable it first (ACPI §16.3.1). */
-    if (!(port_in16((uint16_t)fadt.pm1a_control_port) & SCI_EN) && fadt.smi_command_port &&
-        fadt.smi_command_port <= 0xFFFF && fadt.acpi_enable_value) {
-        port_out8((uint16_t)fadt.smi_command_port, fadt.acpi_enable_value);
-        for (unsigned spin = 0; spin < 1000000 && !(port_in16((uint16_t)fadt.pm1a_control_port) & SCI_EN); spin++)
+    /* Emulators (QEMU, Bochs) power off on the SLP_EN write even in legacy mode,
+     * so try that first: enabling ACPI mode goes through SMI_CMD, an SMI, which is
+     * best left alone under a hypervisor. Real firmware may need ACPI mode enabled
+     * first (ACPI §16.3.1): if the machine is still running, do that and retry. */
+    for (int attempt = 0; attempt < 2; attempt++) {
+        if (attempt == 1) {
+            if ((port_in16((uint16_t)fadt.pm1a_control_port) & SCI_EN) || !fadt.smi_command_port ||
+                fadt.smi_command_port > 0xFFFF || !fadt.acpi_enable_value)
+                break;
+            port_out8((uint16_t)fadt.smi_command_port, fadt.acpi_enable_value);
+            for (unsigned spin = 0; spin < 1000000 && !(port_in16((uint16_t)fadt.pm1a_control_port) & SCI_EN);
+                 spin++)
+                __asm__ volatile("pause");
+        }
+        port_out16((uint16_t)fadt.pm1a_control_port, (uint16_t)((s5.pm1a << 10) | SLP_EN));
+        if (fadt.pm1b_control_port)
+            port_out16((uint16_t)fadt.pm1b_control_port, (uint16_t)((s5.pm1b << 10) | SLP_EN));
+        for (unsigned spin = 0; spin < 1000000; spin++)
             __asm__ volatile("pause");
     }
-    port_out16((uint16_t)fadt.pm1a_control_port, (uint16_t)((s5.pm1a << 10) | SLP_EN));
-    if (fadt.pm1b_control_port)
-        port_out16((uint16_t)fadt.pm1b_control_port, (uint16_t)((s5.pm1b << 10) | SLP_EN));
-    for (unsigned spin = 0; spin < 10000000; spin++)
-        __asm__ volatile("pause");
     return "S5 written but the machine is still running";
 }
 
