@@ -33,6 +33,25 @@ set(VIGIL_IMAGE_SOURCES
   hv/vmexit_cr.c
   hv/event_injection.c
   hv/timer.c
+  hv/clock.c
+  hv/idle.c
+  hv/service.c
+  hv/operator_console.c
+  hv/console/commands.c
+  hv/console/console.c
+  hv/console/json_reader.c
+  hv/console/json_writer.c
+  hv/console/line_editor.c
+  hv/console/output.c
+  hv/console/parse_human.c
+  hv/console/parse_json.c
+  hv/console/pending.c
+  guest-svc/host/guest_service.c
+  guest-svc/host/mailbox.c
+  guest-svc/host/operations.c
+  guest-svc/host/status_names.c
+  guest-svc/host/heartbeat_monitor.c
+  drivers/rtc/rtc.c
   hv/guest_launch.c
   hv/guest_elf.c
   hv/guest_multiboot.c

@@ -61,6 +61,7 @@ void hv_options_set_defaults(struct hv_options *options)
     options->panic = PANIC_HALT;
     options->debug_exit_port = 0;
     options->tick_ms = HV_TICK_MS_DEFAULT;
+    options->guest_exit = GUEST_EXIT_POWEROFF;
 }
 
 /* ---- bytes and text views ---- */
@@ -439,6 +440,31 @@ static void apply_tick(struct parser *parser, struct text token, struct text val
     report(parser, &message);
 }
 
+static const char *const guest_exit_policy_names[] = { "poweroff", "console" };
+
+const char *guest_exit_policy_name(enum guest_exit_policy policy)
+{
+    return (size_t)policy < ARRAY_LENGTH(guest_exit_policy_names) ? guest_exit_policy_names[policy] : "unknown";
+}
+
+static void apply_guest_exit(struct parser *parser, struct text token, struct text value)
+{
+    (void)token;
+    for (size_t index = 0; index < ARRAY_LENGTH(guest_exit_policy_names); index++) {
+        if (text_equals(value, guest_exit_policy_names[index])) {
+            parser->options->guest_exit = (enum guest_exit_policy)index;
+            return;
+        }
+    }
+    struct message message = { .length = 0 };
+    message_append(&message, "guest_exit: unknown policy ");
+    message_append_quoted(&message, value);
+    message_append(&message, " (want poweroff|console; keeping ");
+    message_append(&message, guest_exit_policy_name(parser->options->guest_exit));
+    message_append(&message, ")");
+    report(parser, &message);
+}
+
 struct option_handler {
     const char *name;
     void (*apply)(struct parser *parser, struct text token, struct text value);
@@ -450,6 +476,7 @@ static const struct option_handler option_handlers[] = {
     { "panic", apply_panic },
     { "debug_exit", apply_debug_exit },
     { "tick_ms", apply_tick },
+    { "guest_exit", apply_guest_exit },
 };
 
 static void report_token(struct parser *parser, const char *before, struct text token,

@@ -14,6 +14,10 @@
 enum log_level { LOG_ERROR = 0, LOG_WARN, LOG_INFO, LOG_DEBUG, LOG_TRACE };
 
 enum panic_policy { PANIC_HALT = 0, PANIC_POWEROFF, PANIC_REBOOT };
+/* What vigil does when its guest powers off or stops: power the machine off too
+ * (the default: the machine is the VM), or keep the console up so the operator
+ * can still read the cached guest properties and counters. */
+enum guest_exit_policy { GUEST_EXIT_POWEROFF = 0, GUEST_EXIT_CONSOLE };
 
 #define HV_TICK_MS_DEFAULT 50 /* 20 timer exits per second when the guest is idle */
 #define HV_TICK_MS_MIN 1
@@ -26,6 +30,7 @@ struct hv_options {
     enum panic_policy panic;    /* default PANIC_HALT: safe on hardware; emulator boards pass panic=poweroff */
     uint16_t debug_exit_port;   /* 0 = none; QEMU isa-debug-exit port, e.g. 0xf4 */
     uint32_t tick_ms;           /* the hypervisor's own tick (VMX-preemption timer), HV_TICK_MS_MIN..MAX */
+    enum guest_exit_policy guest_exit; /* default GUEST_EXIT_POWEROFF */
 };
 
 #define CMDLINE_DIAGNOSTIC_MAX 8
@@ -45,7 +50,7 @@ void hv_options_set_defaults(struct hv_options *options);
  * path there; no option is valid without '='). Options:
  *   console=com1|com2|com3|com4|0xPORT[,BAUD]   loglevel=0..4|error|warn|info|debug|trace
  *   panic=halt|poweroff|reboot                  debug_exit=0xPORT (0x0 = none)
- *   tick_ms=1..1000 (default 50)
+ *   tick_ms=1..1000 (default 50)                guest_exit=poweroff|console
  *
  * Sets *options to the defaults, then applies the options in order (the last
  * of repeated options wins). Reads at most max_length bytes of text and stops
@@ -59,5 +64,6 @@ unsigned cmdline_parse(const char *text, size_t max_length, struct hv_options *o
 /* Lower-case names as accepted on the command line; "unknown" if out of range. */
 const char *log_level_name(enum log_level level);
 const char *panic_policy_name(enum panic_policy policy);
+const char *guest_exit_policy_name(enum guest_exit_policy policy);
 
 #endif /* VIGIL_HV_CMDLINE_H */

@@ -2,15 +2,20 @@
 
 #include <string.h>
 
+#include <vigil/abi.h>
+
 #include "arch/x86_64/cpu.h"
 #include "arch/x86_64/ept.h"
 #include "arch/x86_64/vmx.h"
 #include "drivers/acpi/acpi_power.h"
 #include "hv/guest_elf.h"
 #include "hv/guest_multiboot.h"
+#include "hv/idle.h"
 #include "hv/log.h"
+#include "hv/operator_console.h"
 #include "hv/page_pool.h"
 #include "hv/panic.h"
+#include "hv/service.h"
 #include "hv/vcpu.h"
 #include "hv/version.h"
 #include "hv/vmexit_io.h"
@@ -62,6 +67,43 @@ static uint64_t place_pool(const struct boot_info *boot)
     if (!memmap_find_free(&allocation_map, POOL_SIZE, POOL_ALIGNMENT, IDENTITY_MAP_LIMIT, &base))
         panic("no free 2 MiB of RAM below 4 GiB for the hypervisor's page pool");
     return base;
+}
+
+/* Module 1, if given, is the Additions package InstallAdditions offers: the guest
+ * may read it but not write it (EPT read-only). Its command line names its
+ * version: "version=1.2.3". */
+static struct {
+    uint64_t address;
+    uint32_t size;
+    char version[VIGIL_ADDITIONS_VERSION_MAX];
+} additions_package;
+
+static void offer_additions_package(const struct boot_info *boot)
+{
+    if (boot->module_count < 2)
+        return;
+    const struct boot_module *module = &boot->modules[1];
+    uint64_t start = module->start & ~0xFFFull, end = (module->end + 0xFFF) & ~0xFFFull;
+    if (module->end <= module->start || module->end - module->start > 0xFFFFFFFFull) {
+        log_warn("Additions package (module 1) ignored: empty or larger than 4 GiB");
+        return;
+    }
+    enum ept_status status = ept_map_range(&ept, start, start, end - start, EPT_READ | EPT_EXECUTE, EPT_MEMORY_WRITE_BACK);
+    if (status != EPT_OK) {
+        log_warn("Additions package (module 1) not offered: EPT: %s", ept_status_name(status));
+        return;
+    }
+    const char *version = strstr(module->cmdline, "version=");
+    const char *source = version ? version + 8 : "unknown";
+    size_t length = 0;
+    while (source[length] && source[length] != ' ' && length < sizeof additions_package.version - 1)
+        length++;
+    memcpy(additions_package.version, source, length);
+    additions_package.version[length] = 0;
+    additions_package.address = module->start;
+    additions_package.size = (uint32_t)(module->end - module->start);
+    log_info("Additions package %s: module 1 at 0x%lx, %lu bytes, read-only to the guest", additions_package.version,
+             (unsigned long)additions_package.address, (unsigned long)additions_package.size);
 }
 
 static uint32_t preemption_timer_ticks(const struct vmx_capabilities *capabilities, uint64_t tsc_frequency,
@@ -120,12 +162,20 @@ void guest_launch(struct boot_info *boot, const struct hv_options *options, cons
     uint64_t pool_base = place_pool(boot);
     if (!memmap_carve(&boot->memmap, pool_base, POOL_SIZE, MEMMAP_HYPERVISOR))
         panic("cannot mark the page pool at 0x%lx as hypervisor memory", (unsigned long)pool_base);
+    /* The shared region is guest RAM (mapped write-back in EPT) that the guest's
+     * memory map calls reserved, so no guest allocator hands it out. */
+    memmap_carve(&allocation_map, pool_base, POOL_SIZE, MEMMAP_HYPERVISOR);
+    uint64_t shared_region;
+    if (!memmap_find_free(&allocation_map, VIGIL_SHARED_REGION_SIZE, VIGIL_PAGE_SIZE, IDENTITY_MAP_LIMIT, &shared_region) ||
+        !memmap_carve(&boot->memmap, shared_region, VIGIL_SHARED_REGION_SIZE, MEMMAP_SHARED_REGION))
+        panic("no free RAM below 4 GiB for the %u-byte shared region", VIGIL_SHARED_REGION_SIZE);
 
-    struct address_range avoid[BOOT_MODULE_MAX + 1];
+    struct address_range avoid[BOOT_MODULE_MAX + 2];
     unsigned avoid_count = 0;
     for (unsigned i = 0; i < boot->module_count; i++)
         avoid[avoid_count++] = (struct address_range){ boot->modules[i].start, boot->modules[i].end };
     avoid[avoid_count++] = (struct address_range){ GUEST_BOOT_INFO_ADDRESS, GUEST_BOOT_INFO_ADDRESS + GUEST_BOOT_INFO_SIZE };
+    avoid[avoid_count++] = (struct address_range){ shared_region, shared_region + VIGIL_SHARED_REGION_SIZE };
     enum guest_placement_status placement =
         guest_elf_check_placement(&image, &boot->memmap, avoid, avoid_count, error, sizeof error);
     if (placement != GUEST_PLACEMENT_OK)
@@ -154,6 +204,8 @@ void guest_launch(struct boot_info *boot, const struct hv_options *options, cons
              (unsigned long)limit, ept.table_pages, (unsigned long)ept.mapped_1gb, (unsigned long)ept.mapped_2mb,
              (unsigned long)ept.mapped_4kb);
 
+    offer_additions_package(boot);
+
     struct guest_memory_writer writer = { identity_pointer, 0 };
     if (!guest_elf_load(&image, file, (size_t)module_size, &writer))
         refuse(name, "copying the segments failed");
@@ -172,6 +224,14 @@ void guest_launch(struct boot_info *boot, const struct hv_options *options, cons
     uint32_t timer_ticks = preemption_timer_ticks(capabilities, tsc_frequency, options->tick_ms);
     vcpu_setup(&the_vcpu, capabilities, &pool, ept_pointer(&ept, false), timer_ticks, &entry);
     configure_ports(options, boot->rsdp_address);
+    idle_configure(options->guest_exit, options->tick_ms);
+    service_start(shared_region);
+    log_info("guest service: shared region 0x%lx-0x%lx (status page, request slot, response slot), doorbell port 0x%x",
+             (unsigned long)shared_region, (unsigned long)(shared_region + VIGIL_SHARED_REGION_SIZE - 1),
+             VIGIL_DOORBELL_PORT);
+    operator_console_start(log_console(), service_instance());
+    if (additions_package.size)
+        service_offer_additions(additions_package.address, additions_package.size, additions_package.version);
     if (capabilities->invept) {
         enum vmx_result result = vmx_invept(INVEPT_ALL_CONTEXTS, 0);
         if (result != VMX_SUCCEEDED)

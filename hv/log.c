@@ -4,7 +4,7 @@
 #include "hv/format.h"
 #include <string.h>
 
-#define LOG_LINE_MAX 256
+#define LOG_LINE_MAX 512
 
 static struct uart16550 fallback_console;
 static struct uart16550 *console;
@@ -22,6 +22,7 @@ static struct uart16550 *active_console(void)
 }
 
 void log_attach_console(struct uart16550 *attached) { console = attached; }
+struct uart16550 *log_console(void) { return active_console(); }
 void log_set_level(enum log_level level) { current_level = level; }
 enum log_level log_get_level(void) { return current_level; }
 

@@ -12,6 +12,8 @@
 
 /* Until log_attach_console runs, output goes to COM1 at 115200 (initialised on first use). */
 void log_attach_console(struct uart16550 *console);
+/* The UART the log (and the operator console) use. */
+struct uart16550 *log_console(void);
 void log_set_level(enum log_level level);
 enum log_level log_get_level(void);
 

@@ -12,6 +12,7 @@
 #include "arch/x86_64/vmx_capability.h"
 #include "drivers/pit/pit.h"
 #include "drivers/uart16550/uart16550.h"
+#include "hv/clock.h"
 #include "hv/cmdline.h"
 #include "hv/guest_launch.h"
 #include "hv/log.h"
@@ -140,6 +141,8 @@ void hv_main(uint32_t magic, uint32_t info_address)
         log_warn("TSC calibration: the PIT did not count; assuming 1 GHz (ticks will be off)");
     }
     log_info("TSC: %lu kHz (measured against the PIT)", (unsigned long)(tsc_frequency / 1000));
+    if (!clock_init(tsc_frequency))
+        log_warn("RTC: no valid date; the host wall clock starts at the Unix epoch");
 
     guest_launch(&boot_info, &options, &capabilities, tsc_frequency);
     hv_power_off("no guest module given, nothing to run");

@@ -6,7 +6,9 @@
 #include "hv/event_injection.h"
 #include "hv/format.h"
 #include "hv/log.h"
+#include "hv/idle.h"
 #include "hv/panic.h"
+#include "hv/service.h"
 
 #define EXIT_REASON_ENTRY_FAILURE_BIT (1u << 31)
 
@@ -149,18 +151,25 @@ void guest_stop(const char *format, ...)
     va_start(arguments, format);
     format_vstring(reason, sizeof reason, format, arguments);
     va_end(arguments);
+    guest_stop_as(GUEST_EVENT_GUEST_SHUTDOWN, reason);
+}
+
+void guest_stop_as(enum guest_service_event_kind kind, const char *reason)
+{
     char headline[224];
     format_string(headline, sizeof headline, "guest stopped: %s", reason);
     guest_state_dump(headline);
     vmexit_print_statistics();
-    hv_stop_after_guest("the guest stopped");
+    service_guest_ended(kind, reason);
+    idle_after_guest("the guest stopped", false);
 }
 
 void guest_powered_off(const char *how)
 {
     log_raw_printf("vigil: guest powered off (%s)\n", how);
     vmexit_print_statistics();
-    hv_power_off("guest powered off");
+    service_guest_ended(GUEST_EVENT_GUEST_SHUTDOWN, how);
+    idle_after_guest("guest powered off", true);
 }
 
 void vmexit_dispatch(struct guest_registers *registers)

@@ -8,6 +8,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "guest-svc/host/guest_service.h"
 #include "hv/vcpu.h"
 
 #define VMEXIT_REASON_LIMIT 70 /* basic exit reasons 0..69 (SDM Vol. 3D Appendix C) */
@@ -83,6 +84,8 @@ void guest_state_dump(const char *headline);
 /* The guest cannot go on: "vigil: guest stopped: <why>", guest state, exit
  * counts, then the configured policy (power off in emulators, halt on hardware). */
 __attribute__((noreturn, format(printf, 1, 2))) void guest_stop(const char *format, ...);
+/* guest_stop with the event kind the service reports (e.g. a triple fault). */
+__attribute__((noreturn)) void guest_stop_as(enum guest_service_event_kind kind, const char *reason);
 /* The guest asked to power off: counts, then the machine powers off. */
 __attribute__((noreturn)) void guest_powered_off(const char *how);
 

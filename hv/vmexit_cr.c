@@ -33,8 +33,13 @@ static bool write_cr0(uint64_t value)
     bool paging_on = (value & CR0_PG) && !(old_shadow & CR0_PG);
     bool paging_off = !(value & CR0_PG) && (old_shadow & CR0_PG);
     if (paging_on && (efer & EFER_LME)) {
-        if (!(vmcs_read_natural(VMCS_CR4_READ_SHADOW) & CR4_PAE))
-            return false; /* long mode needs PAE first */
+        /* Long mode needs PAE first. The guest's CR4: owned bits from the read shadow,
+         * the rest (PAE among them, set without an exit) from the guest CR4 field. */
+        uint64_t cr4_mask = the_vcpu.cr4_guest_host_mask;
+        uint64_t cr4 = (vmcs_read_natural(VMCS_CR4_READ_SHADOW) & cr4_mask) |
+                       (vmcs_read_natural(VMCS_GUEST_CR4) & ~cr4_mask);
+        if (!(cr4 & CR4_PAE))
+            return false;
         vmcs_write64(VMCS_GUEST_IA32_EFER, efer | EFER_LMA);
         the_vcpu.entry_controls |= ENTRY_IA32E_MODE_GUEST;
         vmcs_write32(VMCS_ENTRY_CONTROLS, the_vcpu.entry_controls);

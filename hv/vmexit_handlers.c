@@ -11,6 +11,7 @@
 #include "hv/event_injection.h"
 #include "hv/log.h"
 #include "hv/panic.h"
+#include "hv/service.h"
 #include "hv/timer.h"
 #include "hv/vmexit.h"
 
@@ -32,10 +33,13 @@ static void vigil_cpuid_leaf(uint32_t leaf, uint32_t registers[4])
         break;
     case VIGIL_CPUID_LEAF_FEATURES:
         registers[0] = VIGIL_ABI_VERSION;
-        registers[1] = VIGIL_FEATURE_HYPERCALL | VIGIL_FEATURE_DOORBELL;
+        registers[1] = VIGIL_FEATURE_HYPERCALL | VIGIL_FEATURE_DOORBELL | (service_active() ? VIGIL_FEATURE_SHARED_REGION : 0);
         registers[2] = VIGIL_DOORBELL_PORT;
         break;
-    default: /* the shared region arrives with the guest service: all zero until then */
+    case VIGIL_CPUID_LEAF_SHARED_REGION:
+        service_cpuid_shared_region(registers);
+        break;
+    default:
         break;
     }
 }
@@ -80,6 +84,9 @@ void vmexit_handle_vmcall(struct vmexit_context *context)
         break;
     case VIGIL_HYPERCALL_PING:
         r->rax = r->rbx + 1;
+        break;
+    case VIGIL_HYPERCALL_DOORBELL:
+        r->rax = service_doorbell();
         break;
     default:
         r->rax = VIGIL_HYPERCALL_ERROR_UNKNOWN;
@@ -134,6 +141,10 @@ void vmexit_handle_preemption_timer(struct vmexit_context *context)
     if (the_vcpu.preemption_timer_saved)
         vmcs_write32(VMCS_GUEST_PREEMPTION_TIMER_VALUE, the_vcpu.preemption_timer_ticks);
     hv_timer_tick();
+    bool reboot;
+    if (service_force_off_requested(&reboot))
+        guest_stop(reboot ? "forced off after the shutdown timeout (reboot requested; vigil does not restart guests)"
+                          : "forced off after the shutdown timeout");
 }
 
 void vmexit_handle_interrupt_window(struct vmexit_context *context)
@@ -145,8 +156,7 @@ void vmexit_handle_interrupt_window(struct vmexit_context *context)
 void vmexit_handle_triple_fault(struct vmexit_context *context)
 {
     (void)context;
-    log_raw_printf("vigil: event: triple-fault\n");
-    guest_stop("triple fault (the guest's exception handling failed three times)");
+    guest_stop_as(GUEST_EVENT_TRIPLE_FAULT, "triple fault (the guest's exception handling failed three times)");
 }
 
 void vmexit_handle_init_signal(struct vmexit_context *context)

@@ -12,6 +12,7 @@
 #include "arch/x86_64/port_io.h"
 #include "arch/x86_64/vmx.h"
 #include "hv/log.h"
+#include "hv/service.h"
 #include "hv/vmexit.h"
 
 #define UART_PORT_COUNT 8
@@ -72,9 +73,11 @@ static uint32_t handle_port(uint16_t port, unsigned size, bool is_in, uint32_t v
         return all_ones;
     }
     if (in_range(port, VIGIL_DOORBELL_PORT, 4)) {
-        if (!is_in)
-            io_statistics.doorbell_rings++;
-        return is_in ? 0 : value;
+        if (is_in)
+            return 0;
+        io_statistics.doorbell_rings++;
+        service_doorbell(); /* the outcome is in the status page: the guest needs no second exit */
+        return value;
     }
     if (port == ports.pm1a_control || port == ports.pm1b_control) {
         if (!is_in && (value & ACPI_SLP_EN))

@@ -11,6 +11,15 @@
 
 #include <stdint.h>
 
+#ifdef VIGIL_HOST_TEST
+/* Host unit tests provide these (a fake bus), as vmx.h does for VMREAD/VMWRITE. */
+uint8_t port_in8(uint16_t port);
+void port_out8(uint16_t port, uint8_t value);
+uint16_t port_in16(uint16_t port);
+void port_out16(uint16_t port, uint16_t value);
+uint32_t port_in32(uint16_t port);
+void port_out32(uint16_t port, uint32_t value);
+#else
 static inline uint8_t port_in8(uint16_t port)
 {
     uint8_t value;
@@ -46,5 +55,6 @@ static inline void port_out32(uint16_t port, uint32_t value)
 {
     __asm__ volatile("outl %0, %1" : : "a"(value), "Nd"(port) : "memory");
 }
+#endif /* VIGIL_HOST_TEST */
 
 #endif /* VIGIL_ARCH_X86_64_PORT_IO_H */

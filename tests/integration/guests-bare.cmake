@@ -67,6 +67,16 @@ vigil_integration_test(guest-bare-exit-storm-default-qemu
   --expect-guest "^exit-storm: done$"
   --expect-guest "^guest: power off")
 
+# The reference agent (guest-svc/additions): without vigil, discovery fails at the
+# signature and the agent powers off without registering or beating.
+vigil_integration_test(guest-bare-agent-qemu
+  ${RUN_QEMU} --no-hypervisor --kernel ${GUESTS}/agent.elf --timeout 60
+  --cmdline "hostname=bare-agent period_ms=500"
+  --expect-guest "^agent: starting \\(cmdline '.*hostname=bare-agent period_ms=500'\\)"
+  --expect-guest "^agent: no vigil: no vigil signature in CPUID 0x40000000$"
+  --reject-guest "agent: (registered|exec|registration failed)"
+  --expect-guest "^guest: power off")
+
 # Bochs: through GRUB (multiboot1 ISO); VMX is visible bare, so cpuid-msr fails the
 # hiding checks by design — only the shape of its output is checked.
 vigil_integration_test(guest-bare-hello-bochs

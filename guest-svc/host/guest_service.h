@@ -1,0 +1,177 @@
+/*
+ * The guest service, host side (DESIGN.md §1, §2, §5): the mailbox device, the
+ * heartbeat monitor and the IVMGuestOS / IVMGuestOS2 operations. Pure C: it
+ * knows nothing of VMX. It sees the shared region as memory the guest may change
+ * at any moment, and the rest of the machine through struct guest_service_platform.
+ *
+ * Threading: none. The hypervisor calls guest_service_tick() from its timer tick,
+ * guest_service_doorbell() from the doorbell exit, and the operation functions
+ * from the console; all on one CPU, never re-entered.
+ */
+#ifndef VIGIL_GUEST_SVC_HOST_GUEST_SERVICE_H
+#define VIGIL_GUEST_SVC_HOST_GUEST_SERVICE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <vigil/abi.h>
+
+#include "guest-svc/host/heartbeat_monitor.h"
+
+/* ---- Events (Virtual Server's OnHeartbeatStopped, OnTripleFault, OnRequestShutdown) */
+enum guest_service_event_kind {
+    GUEST_EVENT_ADDITIONS_REGISTERED,
+    GUEST_EVENT_HEARTBEAT_STOPPED,
+    GUEST_EVENT_HEARTBEAT_RESUMED,
+    GUEST_EVENT_GUEST_SHUTDOWN,   /* the guest powered off or announced its shutdown */
+    GUEST_EVENT_TRIPLE_FAULT,
+    GUEST_EVENT_HEARTBEAT_ANOMALY, /* counter went backwards or jumped absurdly */
+};
+struct guest_service_event {
+    enum guest_service_event_kind kind;
+    uint64_t time_ms;   /* platform now */
+    char detail[128];   /* one line, e.g. the additions version, the gap, the reason */
+};
+const char *guest_service_event_name(enum guest_service_event_kind kind); /* "heartbeat-stopped", ... */
+
+/* ---- What the service needs from the hypervisor. */
+struct guest_service_platform {
+    void *context;
+    uint64_t (*now_ms)(void *context);         /* monotonic milliseconds since boot */
+    uint64_t (*unix_time_ns)(void *context);   /* host wall clock, UTC */
+    uint64_t (*guest_tsc)(void *context);      /* the guest's TSC now */
+    uint64_t tsc_frequency_hz;
+    /* optional (may be NULL): inject an interrupt vector the guest registered */
+    void (*inject_interrupt)(void *context, uint8_t vector);
+    /* an event happened (the console prints it) */
+    void (*emit_event)(void *context, const struct guest_service_event *event);
+    /* a forced shutdown: stop the guest now (power off or reset it). Called from
+     * guest_service_tick; afterwards the service treats the guest as stopped (queued
+     * requests complete with VM_E_VM_NOT_RUNNING) and a later guest_service_guest_stopped
+     * adds nothing. A guest that runs again (reboot) needs guest_service_init. */
+    void (*force_guest_off)(void *context, bool reboot, const char *reason);
+    /* log a one-line counted rejection of hostile input (may be NULL) */
+    void (*log)(void *context, const char *message);
+};
+
+/* ---- Requests and their completion. A request is accepted (queued or sent) or
+ * refused at once with a status. Its answer arrives later through the callbacks. */
+struct guest_service_result {
+    uint32_t status;        /* HRESULT */
+    uint32_t request_id;
+    /* for GET_PARAMETER: the value; for EXECUTE: unused (output streamed) */
+    char value[VIGIL_PARAMETER_VALUE_MAX + 1];
+    /* for EXECUTE */
+    int32_t exit_code;
+    uint32_t execute_flags; /* VIGIL_EXECUTE_KILLED, VIGIL_EXECUTE_TIMED_OUT */
+};
+struct guest_service_callbacks {
+    void *context;
+    /* streamed data: command output (stream = VIGIL_MESSAGE_STDOUT or _STDERR),
+     * or one parameter name per call for LIST_PARAMETERS (stream = 0) */
+    void (*on_data)(void *context, uint32_t request_id, uint32_t stream, const uint8_t *data, size_t length);
+    /* exactly once per accepted request */
+    void (*on_complete)(void *context, const struct guest_service_result *result);
+};
+
+struct guest_execute_command {
+    unsigned argc;
+    const char *const *argv;
+    unsigned env_count;
+    const char *const *env;  /* "NAME=value" */
+    const char *cwd;         /* NULL = the agent's default */
+    uint32_t timeout_ms;     /* 0 = none; the host gives up after timeout_ms + 5 s (30 s if 0) */
+};
+
+struct guest_shutdown_command {
+    bool force, reboot;
+    uint32_t timeout_ms;     /* 0 = VIGIL default (30 s) */
+    const char *reason;      /* may be NULL */
+};
+
+/* ---- Counters (for `stats` and the benchmarks). messages_rejected counts every
+ * REJECTED doorbell; replies_unsolicited is the part of them that answered no request
+ * in flight (wrong sequence or operation). requests_completed counts on_complete calls. */
+struct guest_service_statistics {
+    uint64_t doorbells, doorbells_rate_limited, messages_rejected, replies_unsolicited;
+    uint64_t requests_sent, requests_completed, requests_timed_out, requests_refused_busy;
+    uint64_t chunks_received, bytes_streamed;
+    uint64_t ticks;
+};
+
+#define GUEST_SERVICE_QUEUE_MAX 8
+#define GUEST_SERVICE_REQUEST_TIMEOUT_DEFAULT_MS 30000u
+#define GUEST_SERVICE_SHUTDOWN_TIMEOUT_DEFAULT_MS 30000u
+#define GUEST_SERVICE_DOORBELLS_PER_SECOND_MAX 2000u
+
+struct guest_service; /* opaque size below: the hypervisor allocates it statically */
+size_t guest_service_size(void);
+
+/* region: the host's pointer to the shared region (VIGIL_SHARED_REGION_SIZE bytes,
+ * which the guest sees at region_guest_physical). Initialises the status page. */
+void guest_service_init(struct guest_service *service, const struct guest_service_platform *platform,
+                        volatile void *region, uint64_t region_guest_physical);
+/* Timer tick: samples the heartbeat, notices registration, expires timeouts,
+ * refreshes the time record, sends the next queued request. */
+void guest_service_tick(struct guest_service *service);
+/* Doorbell exit: handles exactly one message from the response slot. Returns the
+ * VIGIL_DOORBELL_* result it also wrote to the status page. */
+uint32_t guest_service_doorbell(struct guest_service *service);
+/* The guest is gone (powered off, triple fault, stopped): running requests
+ * complete with VM_E_VM_NOT_RUNNING; properties stay readable (cached). */
+void guest_service_guest_stopped(struct guest_service *service, enum guest_service_event_kind why, const char *detail);
+
+/* Offers an Additions package (read-only guest memory) for InstallAdditions. */
+void guest_service_offer_additions(struct guest_service *service, uint64_t guest_physical, uint32_t size,
+                                   const char *version);
+
+/* ---- IVMGuestOS properties: synchronous, from the cached registration. Return an
+ * HRESULT; output strings are NUL-terminated and bounded by `size`. */
+uint32_t guest_service_additions_version(const struct guest_service *service, char *out, size_t size);
+uint32_t guest_service_os_name(const struct guest_service *service, char *out, size_t size);
+uint32_t guest_service_computer_name(const struct guest_service *service, char *out, size_t size);
+uint32_t guest_service_can_shutdown(const struct guest_service *service, bool *out);
+uint32_t guest_service_heartbeat_percentage(const struct guest_service *service, uint32_t *out);
+uint32_t guest_service_is_heartbeating(const struct guest_service *service, bool *out);
+uint32_t guest_service_is_time_sync_enabled(const struct guest_service *service, bool *out);
+uint32_t guest_service_set_time_sync(struct guest_service *service, bool enabled);
+/* the full heartbeat report (1/5/15-minute percentages, gaps, last-beat age) */
+void guest_service_heartbeat_report(const struct guest_service *service, struct heartbeat_report *out);
+/* the failure interval of IsHeartbeating (default 10 s) */
+uint32_t guest_service_set_heartbeat_failure_interval(struct guest_service *service, uint32_t milliseconds);
+bool guest_service_guest_running(const struct guest_service *service);
+bool guest_service_additions_registered(const struct guest_service *service);
+
+/* ---- IVMGuestOS methods: asynchronous. On success *request_id identifies the
+ * request in the callbacks; on failure the HRESULT says why and no callback comes. */
+uint32_t guest_service_execute(struct guest_service *service, const struct guest_execute_command *command,
+                               const struct guest_service_callbacks *callbacks, uint32_t *request_id);
+/* Kill the running command of request_id (its completion reports VIGIL_EXECUTE_KILLED).
+ * A command still queued completes at once with E_ABORT and VIGIL_EXECUTE_KILLED; an id
+ * that is no EXECUTE in flight or queued gives E_INVALIDARG. */
+uint32_t guest_service_kill(struct guest_service *service, uint32_t request_id);
+uint32_t guest_service_set_parameter(struct guest_service *service, const char *name, const char *value,
+                                     const struct guest_service_callbacks *callbacks, uint32_t *request_id);
+uint32_t guest_service_get_parameter(struct guest_service *service, const char *name,
+                                     const struct guest_service_callbacks *callbacks, uint32_t *request_id);
+uint32_t guest_service_list_parameters(struct guest_service *service, const struct guest_service_callbacks *callbacks,
+                                       uint32_t *request_id);
+uint32_t guest_service_shutdown(struct guest_service *service, const struct guest_shutdown_command *command,
+                                const struct guest_service_callbacks *callbacks, uint32_t *request_id);
+/* VM_E_DRIVE_INVALID if no package is offered (guest_service_offer_additions). */
+uint32_t guest_service_install_additions(struct guest_service *service, const struct guest_service_callbacks *callbacks,
+                                         uint32_t *request_id);
+uint32_t guest_service_nop(struct guest_service *service, const struct guest_service_callbacks *callbacks,
+                           uint32_t *request_id);
+
+/* Validation shared with the console: 1..255 characters, no '\\', no control characters. */
+bool guest_service_parameter_name_valid(const char *name);
+
+const struct guest_service_statistics *guest_service_get_statistics(const struct guest_service *service);
+/* "S_OK", "E_INVALIDARG", "VM_E_ADDITIONS_NOT_AVAIL", ... or NULL if unknown */
+const char *guest_service_status_name(uint32_t status);
+/* one sentence, e.g. "the guest Additions are not running"; "unknown status code" if unknown */
+const char *guest_service_status_message(uint32_t status);
+
+#endif

@@ -1,0 +1,16 @@
+/* What the hypervisor does once its guest has ended (cmdline guest_exit=). */
+#ifndef VIGIL_HV_IDLE_H
+#define VIGIL_HV_IDLE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "hv/cmdline.h"
+
+void idle_configure(enum guest_exit_policy policy, uint32_t tick_ms);
+/* guest_exit=poweroff: power off (or apply the stop policy if the guest failed).
+ * guest_exit=console: keep the console and the service's clock running, polled
+ * from a loop (no guest, no VM exits), until the operator powers off. */
+__attribute__((noreturn)) void idle_after_guest(const char *reason, bool powered_off);
+
+#endif

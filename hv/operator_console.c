@@ -1,0 +1,108 @@
+#include "hv/operator_console.h"
+
+#include "hv/clock.h"
+#include "hv/console/console.h"
+#include "hv/log.h"
+#include "hv/version.h"
+#include "hv/vmexit.h"
+
+/* Bytes taken from the UART per tick: its FIFO holds 16, and at 115200 baud a
+ * 50 ms tick brings at most ~576; what is left waits for the next tick. */
+#define POLL_BYTES_PER_TICK 256
+
+static struct uart16550 *console_uart;
+static bool started;
+
+static void host_write(void *context, const char *data, size_t length)
+{
+    (void)context;
+    uart16550_write(console_uart, data, length);
+}
+
+static uint64_t host_uptime_ms(void *context)
+{
+    (void)context;
+    return clock_now_ms();
+}
+
+static const char *host_version(void *context)
+{
+    (void)context;
+    return VIGIL_VERSION;
+}
+
+/* The index-th VM-exit counter that is non-zero, "total" first. */
+static bool host_exit_counter(void *context, unsigned index, const char **name, uint64_t *count)
+{
+    (void)context;
+    const struct vmexit_statistics *statistics = vmexit_get_statistics();
+    if (index == 0) {
+        *name = "total";
+        *count = statistics->total;
+        return true;
+    }
+    unsigned seen = 0;
+    for (uint32_t reason = 0; reason <= VMEXIT_REASON_LIMIT; reason++) {
+        if (!statistics->by_reason[reason])
+            continue;
+        if (++seen == index) {
+            *name = vmexit_reason_slug(reason);
+            *count = statistics->by_reason[reason];
+            return true;
+        }
+    }
+    return false;
+}
+
+static unsigned host_get_log_level(void *context)
+{
+    (void)context;
+    return (unsigned)log_get_level();
+}
+
+static bool host_set_log_level(void *context, unsigned level)
+{
+    (void)context;
+    if (level > LOG_TRACE)
+        return false;
+    log_set_level((enum log_level)level);
+    return true;
+}
+
+void operator_console_start(struct uart16550 *uart, struct guest_service *service)
+{
+    console_uart = uart;
+    struct console_host host = {
+        .write = host_write,
+        .uptime_ms = host_uptime_ms,
+        .version = host_version,
+        .exit_counter = host_exit_counter,
+        .get_log_level = host_get_log_level,
+        .set_log_level = host_set_log_level,
+        .service = service,
+    };
+    console_init(&host, CONSOLE_MODE_HUMAN);
+    started = true;
+}
+
+void operator_console_poll(void)
+{
+    if (!started)
+        return;
+    for (unsigned i = 0; i < POLL_BYTES_PER_TICK; i++) {
+        int byte = uart16550_getc(console_uart);
+        if (byte < 0)
+            break;
+        console_input_byte((uint8_t)byte);
+    }
+    console_tick();
+}
+
+void operator_console_event(const struct guest_service_event *event)
+{
+    if (started)
+        console_event(event);
+    else
+        log_raw_printf("vigil: event: %s%s%s\n", guest_service_event_name(event->kind), event->detail[0] ? ": " : "",
+                       event->detail);
+}

@@ -1,0 +1,128 @@
+/*
+ * Link-time fakes for the VM-exit unit tests (test_vmexit*.c, test_event_injection.c):
+ * a VMCS field map behind vmcs_read_raw/vmcs_write_raw (VIGIL_HOST_TEST in
+ * arch/x86_64/vmx.h), a log that captures text, panic/stop/power-off that record
+ * why and longjmp back to the test, a fake MSR table, a fake I/O bus, the timer
+ * tick, the bitmap intercept calls, and the_vcpu.
+ */
+#ifndef VIGIL_TESTS_UNIT_VMEXIT_FAKES_H
+#define VIGIL_TESTS_UNIT_VMEXIT_FAKES_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "arch/x86_64/vmx.h"
+#include "hv/vcpu.h"
+#include "hv/vmexit.h"
+
+/* ---- VMCS field map ---------------------------------------------------------
+ * A field never set reads 0. VMWRITE to a read-only field (type bits 11:10 = 1,
+ * exit information) fails with VMfailValid, error 13, as on hardware; so vigil
+ * writing exit information is caught (vmx.c panics). */
+void fake_vmcs_reset(void);
+/* Sets a field as the CPU (or earlier code) left it: its write count starts again at 0. */
+void fake_vmcs_set(uint32_t field, uint64_t value);
+uint64_t fake_vmcs_get(uint32_t field);
+unsigned fake_vmcs_write_count(uint32_t field);       /* VMWRITEs by the code under test */
+/* Make every VMREAD/VMWRITE of `field` fail; VMfailValid sets the VM-instruction error field. */
+void fake_vmcs_fail(uint32_t field, enum vmx_result result, uint32_t instruction_error);
+
+/* ---- noreturn ends, caught ----------------------------------------------- */
+enum fake_outcome_kind {
+    FAKE_RETURNED = 0,     /* the code under test returned normally */
+    FAKE_PANIC,            /* panic() */
+    FAKE_PANIC_POLICY,     /* panic_apply_policy() */
+    FAKE_GUEST_STOPPED,    /* idle_after_guest(.., false) (guest_stop) or hv_stop_after_guest() */
+    FAKE_POWER_OFF,        /* idle_after_guest(.., true) (guest_powered_off) or hv_power_off() */
+};
+struct fake_outcome {
+    enum fake_outcome_kind kind;
+    char message[512];     /* panic's formatted message, or the stop/power-off reason */
+};
+extern struct fake_outcome fake_outcome;
+/* Runs fn(argument); returns how it ended. */
+enum fake_outcome_kind fake_run(void (*fn)(void *), void *argument);
+
+/* Sets VMCS_EXIT_REASON and VMCS_EXIT_QUALIFICATION and runs vmexit_dispatch. */
+enum fake_outcome_kind fake_dispatch(uint32_t exit_reason, uint64_t qualification, struct guest_registers *registers);
+/* Calls one handler directly, with a context built from the arguments. */
+enum fake_outcome_kind fake_handle(vmexit_handler *handler, uint32_t reason, uint64_t qualification,
+                                   struct guest_registers *registers);
+
+/* ---- log ----------------------------------------------------------------- */
+void fake_log_reset(void);
+const char *fake_log_text(void);
+unsigned fake_log_count(const char *needle);           /* occurrences in the captured log */
+
+/* ---- MSRs (an MSR not in the table faults, as with Bochs ignore_bad_msrs=0) -- */
+void fake_msr_reset(void);
+void fake_msr_set(uint32_t msr, uint64_t value);
+void fake_msr_refuse_writes(uint32_t msr);              /* WRMSR of it faults */
+bool fake_msr_get(uint32_t msr, uint64_t *value);
+unsigned fake_msr_read_count(void);
+unsigned fake_msr_write_count(void);
+
+/* ---- I/O ports ------------------------------------------------------------ */
+struct fake_port_access {
+    uint16_t port;
+    unsigned size;
+    bool is_out;
+    uint32_t value;
+};
+void fake_ports_reset(void);
+void fake_ports_set_input(uint32_t value);              /* what every port_in returns (truncated to size) */
+unsigned fake_port_access_count(void);
+const struct fake_port_access *fake_port_access(unsigned index);
+
+/* ---- bitmap intercepts (vcpu.c) ------------------------------------------ */
+struct fake_msr_intercept {
+    uint32_t msr;
+    bool on_read, on_write;
+};
+struct fake_io_intercept {
+    uint16_t port;
+    unsigned count;
+};
+void fake_intercepts_reset(void);
+unsigned fake_msr_intercept_count(void);
+const struct fake_msr_intercept *fake_msr_intercept(uint32_t msr); /* last call for msr, or NULL */
+unsigned fake_io_intercept_count(void);
+const struct fake_io_intercept *fake_io_intercept(unsigned index);
+
+/* ---- timer ---------------------------------------------------------------- */
+extern unsigned fake_timer_ticks;
+
+/* ---- guest service (hv/service.h) ------------------------------------------ */
+struct fake_service {
+    bool active;                    /* service_active() */
+    uint32_t shared_region[4];      /* what service_cpuid_shared_region() answers */
+    uint32_t doorbell_result;       /* what service_doorbell() returns */
+    unsigned doorbells;             /* service_doorbell() calls */
+    bool force_off, force_off_reboot; /* service_force_off_requested() */
+    unsigned ended;                 /* service_guest_ended() calls */
+    enum guest_service_event_kind ended_kind;
+    char ended_detail[256];
+};
+extern struct fake_service fake_service;
+
+/* ---- assertions with the text shown on failure (include <cmocka.h> and <string.h> first) ---- */
+#define assert_contains(haystack, needle)                                                                  \
+    do {                                                                                                   \
+        const char *h_ = (haystack), *n_ = (needle);                                                       \
+        if (!strstr(h_, n_))                                                                               \
+            fail_msg("expected \"%s\" in:\n%s", n_, h_);                                                   \
+    } while (0)
+
+#define assert_starts_with(text, prefix)                                                                   \
+    do {                                                                                                   \
+        const char *t_ = (text), *p_ = (prefix);                                                           \
+        if (strncmp(t_, p_, strlen(p_)) != 0)                                                              \
+            fail_msg("expected to start with \"%s\":\n%s", p_, t_);                                          \
+    } while (0)
+
+/* Everything above back to its initial state, the_vcpu zeroed, vmexit statistics
+ * zeroed and any queued external interrupt drained. */
+void fake_reset_all(void);
+
+#endif

@@ -1,0 +1,383 @@
+"""A client for vigil's COM1 console (python3, stdlib only), for test scripts.
+The protocol: docs/console-protocol.md.
+
+Connects to the socket that `tools/run-bochs --console SPEC` (or run-qemu)
+serves. Human mode: send_line() / expect(). JSON mode (DESIGN.md section 5):
+
+    con = vigilconsole.connect("unix:/tmp/vigil.sock")
+    con.enter_json_mode()
+    resp, streamed = con.request("status")
+    # resp: the line {"id":1,"status":0,...}; streamed: the {"id":1,"stream":...}
+    # lines before it, in order
+    rid = con.send_request("exec", argv=["sleep", "100"])    # several in flight
+    con.request("kill", target=rid)
+    resp, streamed = con.wait_response(rid, timeout=60)
+    ev = con.wait_event("guest-stopped", timeout=60)
+    con.close()
+
+Every received line is in `transcript`; lines that are not JSON objects (the
+hypervisor's log, "vigil: ...", the human-mode echo and prompt) also go to
+`log`; JSON objects that are neither an event nor about a request of this
+client go to `stray`. Events ({"event": NAME, ...}) are queued for
+wait_event() whenever they arrive, also while request() waits.
+
+Errors: ConsoleTimeout (nothing matching in time), ConsoleClosed (the runner
+closed the connection: the emulator stopped), both ConsoleError.
+"""
+
+import json
+import re
+import select
+import socket
+import time
+
+CMD_KEY = "cmd"        # request field naming the command
+EOL = b"\r"            # what ends a line sent to the console
+PROMPT = "vigil> "     # human-mode prompt
+DEFAULT_TIMEOUT = 30.0
+TAIL = 15              # lines of context in error messages
+PARTIAL_QUIET = 0.25   # s without input before expect() looks at an unfinished line
+
+
+class ConsoleError(Exception):
+    pass
+
+
+class ConsoleTimeout(ConsoleError):
+    pass
+
+
+class ConsoleClosed(ConsoleError):
+    pass
+
+
+def parse_spec(spec):
+    """'unix:PATH' -> (AF_UNIX, PATH); 'tcp:[HOST:]PORT' -> (AF_INET, (HOST, PORT)).
+    The runner prints 'console on tcp:127.0.0.1:PORT': both forms work."""
+    kind, sep, rest = spec.partition(":")
+    if kind == "unix" and rest:
+        return socket.AF_UNIX, rest
+    if kind == "tcp" and rest:
+        host, sep, port = rest.rpartition(":")
+        try:
+            return socket.AF_INET, (host or "127.0.0.1", int(port))
+        except ValueError:
+            pass
+    raise ValueError("console spec is unix:PATH or tcp:[HOST:]PORT, not '%s'" % spec)
+
+
+def connect(spec, timeout=DEFAULT_TIMEOUT):
+    """Connects to SPEC, retrying until timeout while the socket is not there yet."""
+    family, addr = parse_spec(spec)
+    deadline = time.monotonic() + timeout
+    while True:
+        s = socket.socket(family, socket.SOCK_STREAM)
+        try:
+            s.connect(addr)
+            return Console(s, spec)
+        except (FileNotFoundError, ConnectionRefusedError) as e:
+            s.close()
+            if time.monotonic() >= deadline:
+                raise ConsoleTimeout("cannot connect to %s within %g s: %s" % (spec, timeout, e))
+            time.sleep(0.1)
+        except OSError:
+            s.close()
+            raise
+
+
+def _dumps(obj):
+    return json.dumps(obj, separators=(",", ":"), ensure_ascii=True)
+
+
+class Console:
+    def __init__(self, sock, name="console"):
+        self.sock = sock
+        self.name = name
+        self.sock.setblocking(False)
+        self.closed = False       # EOF seen
+        self.buf = b""            # received, not yet a complete line
+        self.transcript = []      # every complete line received
+        self.log = []             # lines that are not JSON objects
+        self.stray = []           # JSON objects nobody asked for
+        self.events = []          # queued events, oldest first
+        self.responses = {}       # id -> response object
+        self.streams = {}         # id -> [stream objects]
+        self.next_id = 1
+        self.sent = {}            # id -> request object, until its response
+        self._cursor = (0, 0)     # (transcript index, offset) where expect() goes on
+        self.last_rx = 0.0        # when data last arrived
+
+    # -- bytes and lines --------------------------------------------------
+    def send_raw(self, data):
+        """Sends bytes (or str, UTF-8) exactly as given."""
+        if isinstance(data, str):
+            data = data.encode("utf-8")
+        self.sock.setblocking(True)
+        try:
+            self.sock.sendall(data)
+        except OSError as e:
+            raise ConsoleClosed("%s: send failed: %s" % (self.name, e))
+        finally:
+            self.sock.setblocking(False)
+
+    def send_line(self, text):
+        """Sends TEXT + CR (human mode)."""
+        self.send_raw(text.encode("utf-8") + EOL)
+
+    def _fill(self, deadline):
+        """Reads what is there, waiting until deadline for at least one byte.
+        Returns False on timeout. Raises ConsoleClosed at EOF."""
+        if self.closed:
+            raise ConsoleClosed("%s: connection closed (the run is over)%s" % (self.name, self._tail()))
+        left = max(0.0, deadline - time.monotonic())
+        r, _, _ = select.select([self.sock], [], [], left)
+        if not r:
+            return False
+        try:
+            data = self.sock.recv(65536)
+        except (BlockingIOError, InterruptedError):
+            return True
+        except OSError:
+            data = b""
+        if not data:
+            self.closed = True
+            raise ConsoleClosed("%s: connection closed (the run is over)%s" % (self.name, self._tail()))
+        self.last_rx = time.monotonic()
+        self.buf += data
+        *lines, self.buf = self.buf.split(b"\n")
+        for raw in lines:
+            self._dispatch(raw.decode("utf-8", "replace").rstrip("\r"))
+        return True
+
+    def _dispatch(self, line):
+        self.transcript.append(line)
+        s = line.strip()
+        if not s:
+            return
+        obj = None
+        if s.startswith("{"):
+            try:
+                obj = json.loads(s)
+            except ValueError:
+                obj = None
+        if not isinstance(obj, dict):
+            self.log.append(line)
+            return
+        if "event" in obj and "id" not in obj:
+            self.events.append(obj)
+        elif "id" in obj and obj["id"] in self.streams:
+            if "stream" in obj:
+                self.streams[obj["id"]].append(obj)
+            else:
+                self.responses[obj["id"]] = obj
+        elif "event" in obj:
+            self.events.append(obj)
+        else:
+            self.stray.append(obj)
+
+    def partial(self):
+        """The line being received (no newline yet), e.g. a prompt."""
+        return self.buf.decode("utf-8", "replace").rstrip("\r")
+
+    def _tail(self):
+        lines = self.transcript[-TAIL:]
+        if self.buf:
+            lines = lines + [self.partial() + "   (no newline yet)"]
+        if not lines:
+            return "; nothing received"
+        return "; last lines received:\n  " + "\n  ".join(lines)
+
+    def pump(self, timeout=0.0):
+        """Reads and dispatches whatever arrives within timeout seconds."""
+        deadline = time.monotonic() + timeout
+        while self._fill(deadline):
+            if time.monotonic() >= deadline:
+                break
+
+    def drain(self, timeout=DEFAULT_TIMEOUT):
+        """Reads until the runner closes the connection (the run ends) or
+        timeout; returns True if closed."""
+        deadline = time.monotonic() + timeout
+        try:
+            while time.monotonic() < deadline:
+                self._fill(deadline)
+        except ConsoleClosed:
+            return True
+        return False
+
+    # -- human mode ---------------------------------------------------------
+    def expect(self, regex, timeout=DEFAULT_TIMEOUT):
+        """Waits for a received line, after the previous expect's match,
+        matching regex (re.search). The line still being received counts (a
+        prompt) once nothing has arrived for PARTIAL_QUIET s: the next expect
+        then goes on after the match within that line. Returns the match
+        object."""
+        rx = re.compile(regex)
+        deadline = time.monotonic() + timeout
+        while True:
+            line, off = self._cursor
+            for i in range(line, len(self.transcript)):
+                m = rx.search(self.transcript[i], off if i == line else 0)
+                if m:
+                    self._cursor = (i + 1, 0)
+                    return m
+            wake = deadline
+            if line <= len(self.transcript) and self.buf:
+                quiet_at = self.last_rx + PARTIAL_QUIET
+                if time.monotonic() >= quiet_at:
+                    start = off if line == len(self.transcript) else 0
+                    m = rx.search(self.partial(), start)
+                    if m:
+                        self._cursor = (len(self.transcript), max(m.end(), start + 1))
+                        return m
+                else:
+                    wake = min(deadline, quiet_at)
+            if time.monotonic() >= deadline:
+                raise ConsoleTimeout("%s: no line matching '%s' within %g s%s"
+                                     % (self.name, regex, timeout, self._tail()))
+            self._fill(wake)
+
+    # -- JSON mode ------------------------------------------------------------
+    def enter_json_mode(self, timeout=60.0, resend_every=5.0):
+        """Sends 'mode json' and returns the first JSON object (not an event)
+        that arrives after it: the acknowledgement, {"id":null,"status":0,
+        "status_name":"S_OK","result":{"mode":"json"}} (docs/console-protocol.md),
+        or, if the console already was in JSON mode, its error answer. Sends it when the prompt shows, or
+        after resend_every seconds without one, and again every resend_every
+        seconds while no JSON object arrives (input sent while the UART was
+        being set up can be lost). Extra acknowledgements or errors caused by
+        repeats land in `stray`."""
+        deadline = time.monotonic() + timeout
+        # wait for the prompt (or give up waiting for it after resend_every)
+        t_send = min(deadline, time.monotonic() + resend_every)
+        while time.monotonic() < t_send:
+            if PROMPT in self.partial() or any(PROMPT in l for l in self.transcript[-3:]):
+                break
+            self._fill(t_send)
+        sends = 0
+        while True:
+            self.send_line("mode json")
+            sends += 1
+            next_send = min(deadline, time.monotonic() + resend_every)
+            start = len(self.transcript)
+            while True:
+                for line in self.transcript[start:]:
+                    obj = _json_object(line)
+                    if obj is not None and "event" not in obj:  # events stay queued
+                        self._forget(obj)
+                        return obj
+                start = len(self.transcript)
+                if time.monotonic() >= next_send:
+                    break
+                self._fill(next_send)
+            if time.monotonic() >= deadline:
+                raise ConsoleTimeout("%s: no JSON reply to 'mode json' within %g s (sent %d times)%s"
+                                     % (self.name, timeout, sends, self._tail()))
+
+    def _forget(self, obj):
+        """obj was consumed directly: take it out of the queues _dispatch put it in."""
+        for lst in (self.stray, self.events):
+            for i, o in enumerate(lst):
+                if o == obj:
+                    del lst[i]
+                    return
+
+    def send_json(self, obj):
+        """Sends one JSON object as a line."""
+        self.send_raw(_dumps(obj).encode("ascii") + EOL)
+
+    def send_request(self, cmd, **fields):
+        """Sends {"id": N, CMD_KEY: cmd, **fields} without waiting; returns N
+        for wait_response(). Several requests may be in flight (exec + kill)."""
+        rid = self.next_id
+        self.next_id += 1
+        obj = {"id": rid}
+        if cmd is not None:
+            obj[CMD_KEY] = cmd
+        obj.update(fields)
+        self.streams[rid] = []
+        self.sent[rid] = obj
+        self.send_json(obj)
+        return rid
+
+    def wait_response(self, rid, timeout=DEFAULT_TIMEOUT):
+        """Waits for the response to request rid; returns (response, streamed):
+        streamed = the objects with that id and a "stream" key that arrived
+        before the response, in order."""
+        deadline = time.monotonic() + timeout
+        while rid not in self.responses:
+            if time.monotonic() >= deadline:
+                raise ConsoleTimeout("%s: no response to %s within %g s%s"
+                                     % (self.name, _dumps(self.sent.get(rid, rid)), timeout, self._tail()))
+            self._fill(deadline)
+        self.sent.pop(rid, None)
+        return self.responses.pop(rid), self.streams.pop(rid)
+
+    def request(self, cmd, timeout=DEFAULT_TIMEOUT, **fields):
+        """send_request() + wait_response(): sends {"id": N, CMD_KEY: cmd,
+        **fields} and returns (response, streamed). cmd=None sends just the
+        id and fields."""
+        return self.wait_response(self.send_request(cmd, **fields), timeout)
+
+    def request_ok(self, cmd, timeout=DEFAULT_TIMEOUT, **fields):
+        """request(), raising ConsoleError when the status is a failure
+        HRESULT (bit 31 set / negative) or the response has an "error"."""
+        resp, streamed = self.request(cmd, timeout=timeout, **fields)
+        if failed(resp):
+            raise ConsoleError("%s: request %s failed: %s" % (self.name, cmd, _dumps(resp)))
+        return resp, streamed
+
+    def wait_event(self, name=None, timeout=DEFAULT_TIMEOUT):
+        """Returns (and dequeues) the oldest event named name (any event if
+        None), waiting up to timeout seconds for it."""
+        deadline = time.monotonic() + timeout
+        while True:
+            for i, ev in enumerate(self.events):
+                if name is None or ev.get("event") == name:
+                    return self.events.pop(i)
+            if time.monotonic() >= deadline:
+                raise ConsoleTimeout("%s: no event %s within %g s (queued: %s)%s"
+                                     % (self.name, "'%s'" % name if name else "at all", timeout,
+                                        ", ".join(str(e.get("event")) for e in self.events) or "none",
+                                        self._tail()))
+            self._fill(deadline)
+
+    # -- the end ------------------------------------------------------------------
+    def close(self):
+        try:
+            self.sock.close()
+        except OSError:
+            pass
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+
+def _json_object(line):
+    s = line.strip()
+    if not s.startswith("{"):
+        return None
+    try:
+        obj = json.loads(s)
+    except ValueError:
+        return None
+    return obj if isinstance(obj, dict) else None
+
+
+def failed(resp):
+    """True if a response reports failure: an "error" field, or a "status"
+    that is a failure HRESULT (int or string like "0x80004005")."""
+    if resp.get("error"):
+        return True
+    st = resp.get("status", 0)
+    if isinstance(st, str):
+        try:
+            st = int(st, 0)
+        except ValueError:
+            return True
+    if isinstance(st, bool) or not isinstance(st, int):
+        return False
+    return st < 0 or bool(st & 0x80000000)
