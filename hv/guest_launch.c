@@ -149,7 +149,8 @@ void guest_launch(struct boot_info *boot, const struct hv_options *options, cons
     }
 
     const struct boot_module *module = &boot->modules[0];
-    const char *name = module->cmdline[0] ? module->cmdline : "module 0";
+    /* GRUB passes a module's arguments, not its file name: call it by position. */
+    const char *name = "module 0";
     uint64_t module_size = module->end - module->start;
     const uint8_t *file = identity_pointer(0, module->start, module_size);
     if (!file || module->end <= module->start)
@@ -238,7 +239,8 @@ void guest_launch(struct boot_info *boot, const struct hv_options *options, cons
             panic("INVEPT failed: %s", vmx_result_name(result));
     }
 
-    log_info("guest '%s': %s, entry 0x%lx, %u segments in 0x%lx-0x%lx, boot information at 0x%x (%lu bytes)", name,
+    log_info("guest (%s, command line '%s'): %s, entry 0x%lx, %u segments in 0x%lx-0x%lx, boot information at 0x%x (%lu bytes)",
+             name, module->cmdline,
              image.elf64 ? "ELF64" : "ELF32", (unsigned long)image.entry, image.segment_count,
              (unsigned long)image.lowest_address, (unsigned long)image.highest_address_end, GUEST_BOOT_INFO_ADDRESS,
              (unsigned long)info_size);
