@@ -1,8 +1,10 @@
 #include "hv/operator_console.h"
 
+#include "drivers/acpi/acpi_power.h"
 #include "hv/clock.h"
 #include "hv/console/console.h"
 #include "hv/log.h"
+#include "hv/panic.h"
 #include "hv/version.h"
 #include "hv/vmexit.h"
 
@@ -69,6 +71,19 @@ static bool host_set_log_level(void *context, unsigned level)
     return true;
 }
 
+/* `poweroff [--reboot]`: the end of the session (also while a guest runs: it is
+ * simply cut off). A reset that does nothing falls back to powering off. */
+static void host_power_off(void *context, bool reboot)
+{
+    (void)context;
+    if (reboot) {
+        log_raw_printf("vigil: rebooting: operator requested reset\n");
+        acpi_reset();
+        log_raw_printf("vigil: reset failed\n");
+    }
+    hv_power_off("operator requested power off");
+}
+
 void operator_console_start(struct uart16550 *uart, struct guest_service *service)
 {
     console_uart = uart;
@@ -79,6 +94,7 @@ void operator_console_start(struct uart16550 *uart, struct guest_service *servic
         .exit_counter = host_exit_counter,
         .get_log_level = host_get_log_level,
         .set_log_level = host_set_log_level,
+        .power_off = host_power_off,
         .service = service,
     };
     console_init(&host, CONSOLE_MODE_HUMAN);

@@ -22,6 +22,8 @@ const struct console_command console_commands[COMMAND_COUNT] = {
     [COMMAND_LOG] = {"log", "log [level 0..4]", "show or set the hypervisor log level", false},
     [COMMAND_MODE] = {"mode", "mode json|human", "switch between this and the JSON line protocol", false},
     [COMMAND_PING] = {"ping", "ping", "a round trip to the guest Additions", true},
+    [COMMAND_POWEROFF] = {"poweroff", "poweroff [--reboot]",
+                          "end vigil: power the machine off (or reset it); a running guest is cut off", false},
 };
 
 static const char *const log_level_names[] = {"error", "warn", "info", "debug", "trace"};
@@ -297,6 +299,25 @@ static void run_mode(struct console *console, struct console_request *request)
     line_editor_set_raw(&console->editor, request->mode == CONSOLE_MODE_JSON);
 }
 
+static void run_poweroff(struct console *console, struct console_request *request)
+{
+    if (console->host.power_off == NULL) {
+        console_reply_status(console, &request->target, VIGIL_E_NOTIMPL);
+        return;
+    }
+    bool guest_running = console->host.service != NULL && guest_service_guest_running(console->host.service);
+    /* The answer first: the machine is gone once the callback runs. */
+    if (console->mode == CONSOLE_MODE_JSON) {
+        console_result_begin(console, &request->target);
+        console_field_bool(console, "reboot", request->reboot);
+        console_field_bool(console, "guest_cut_off", guest_running);
+        console_result_end(console);
+    } else
+        console_printf(console, "poweroff: %s%s\n", request->reboot ? "resetting the machine" : "powering off",
+                       guest_running ? " (the running guest is cut off)" : "");
+    console->host.power_off(console->host.context, request->reboot);
+}
+
 void console_run(struct console *console, struct console_slot *slot, struct console_request *request)
 {
     const struct console_command *command = &console_commands[request->command];
@@ -314,6 +335,7 @@ void console_run(struct console *console, struct console_slot *slot, struct cons
     case COMMAND_STATS: run_stats(console, request); break;
     case COMMAND_LOG: run_log(console, request); break;
     case COMMAND_MODE: run_mode(console, request); break;
+    case COMMAND_POWEROFF: run_poweroff(console, request); break;
     case COMMAND_EXEC:
     case COMMAND_SHUTDOWN:
     case COMMAND_PARAM:

@@ -39,6 +39,10 @@ struct console_host {
     /* The hypervisor log level (0 error .. 4 trace). NULL: `log` is unsupported. */
     unsigned (*get_log_level)(void *context);
     bool (*set_log_level)(void *context, unsigned level); /* false: refused */
+    /* `poweroff [--reboot]`: ends vigil — powers the machine off (or resets it),
+     * cutting off a guest that still runs. Called after the answer was written;
+     * the hypervisor's does not return. NULL: `poweroff` is unsupported (E_NOTIMPL). */
+    void (*power_off)(void *context, bool reboot);
     /* The guest service the commands drive. NULL: no guest (VM_E_VM_NOT_RUNNING). */
     struct guest_service *service;
 };

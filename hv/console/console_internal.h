@@ -36,6 +36,7 @@ enum console_command_id {
     COMMAND_LOG,
     COMMAND_MODE,
     COMMAND_PING,
+    COMMAND_POWEROFF,
     COMMAND_COUNT,
 };
 
@@ -67,7 +68,7 @@ struct console_request {
     const char *env[CONSOLE_ARGUMENTS_MAX];
     const char *cwd;
     uint32_t timeout_ms;
-    /* shutdown */
+    /* shutdown, poweroff */
     bool force, reboot;
     const char *reason;
     /* param get/set, help CMD */

@@ -246,6 +246,13 @@ static bool parse_arguments(struct console *console, struct console_request *req
         else
             return usage(console, request);
         return true;
+    case COMMAND_POWEROFF:
+        if (count == 1)
+            return true;
+        if (count != 2 || strcmp(tokens[1], "--reboot") != 0)
+            return usage(console, request);
+        request->reboot = true;
+        return true;
     default: /* status, guest, stats, ping: no arguments */
         if (count != 1)
             return usage(console, request);

@@ -15,6 +15,7 @@ static const char *const allowed_keys[COMMAND_COUNT][6] = {
     [COMMAND_ADDITIONS] = {"action"},
     [COMMAND_LOG] = {"level"},
     [COMMAND_MODE] = {"mode"},
+    [COMMAND_POWEROFF] = {"reboot"},
 };
 
 struct json_context {
@@ -248,6 +249,8 @@ static bool parse_command(struct json_context *context)
     }
     case COMMAND_LOG:
         return get_uint(context, "level", 4, &request->has_number, &request->number);
+    case COMMAND_POWEROFF:
+        return get_bool(context, "reboot", &request->reboot);
     case COMMAND_MODE: {
         int index = member(context, "mode");
         if (index < 0)

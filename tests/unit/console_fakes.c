@@ -358,6 +358,9 @@ static char *output;
 static size_t output_length, output_capacity;
 unsigned fake_log_level = 2;
 uint64_t fake_uptime_ms = 12345;
+unsigned fake_power_off_calls;
+bool fake_power_off_reboot;
+size_t fake_power_off_output_length;
 
 static void host_write(void *context, const char *data, size_t length)
 {
@@ -416,6 +419,14 @@ static bool host_set_log_level(void *context, unsigned level)
     return true;
 }
 
+static void host_power_off(void *context, bool reboot)
+{
+    (void)context;
+    fake_power_off_calls++;
+    fake_power_off_reboot = reboot;
+    fake_power_off_output_length = output_length;
+}
+
 static const struct console_host the_host = {
     .context = NULL,
     .write = host_write,
@@ -424,6 +435,7 @@ static const struct console_host the_host = {
     .exit_counter = host_exit_counter,
     .get_log_level = host_get_log_level,
     .set_log_level = host_set_log_level,
+    .power_off = host_power_off,
     .service = &fake_service_object,
 };
 
@@ -455,6 +467,9 @@ void fake_host_reset(void)
     fake_output_clear();
     fake_log_level = 2;
     fake_uptime_ms = 12345;
+    fake_power_off_calls = 0;
+    fake_power_off_reboot = false;
+    fake_power_off_output_length = 0;
 }
 
 void fake_host_init_console(enum console_mode mode)

@@ -89,6 +89,11 @@ size_t fake_output_length(void);
 void fake_output_clear(void);
 extern unsigned fake_log_level;
 extern uint64_t fake_uptime_ms;
+/* power_off calls (poweroff): how many, the last one's reboot flag, and the
+ * output length when it came (what the console had written before). */
+extern unsigned fake_power_off_calls;
+extern bool fake_power_off_reboot;
+extern size_t fake_power_off_output_length;
 
 /* Types text into the console byte by byte. */
 void type_text(const char *text);

@@ -56,7 +56,8 @@ static void test_help_lists_every_command(void **state)
     (void)state;
     run("help");
     static const char *const names[] = {"help", "status", "guest", "heartbeat", "exec", "kill", "shutdown",
-                                        "param", "timesync", "additions", "stats", "log", "mode", "ping"};
+                                        "param", "timesync", "additions", "stats", "log", "mode", "ping",
+                                        "poweroff"};
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
         char line[32];
         snprintf(line, sizeof line, "  %-10s ", names[i]);
@@ -64,6 +65,9 @@ static void test_help_lists_every_command(void **state)
     }
     run("help exec");
     assert_output_has("usage: exec [--timeout S] [--cwd DIR] [--env NAME=VALUE]... [--] PROGRAM [ARG]...");
+    run("help poweroff");
+    assert_output_has("usage: poweroff [--reboot]\n");
+    assert_output_has("a running guest is cut off");
     run("help nothing");
     assert_output_has("error: unknown command 'nothing' (try help)\n");
     run("help a b");
@@ -111,6 +115,9 @@ static void test_wrong_arity_gives_usage(void **state)
         {"log 3", "usage: log [level 0..4]\n"},
         {"mode", "usage: mode json|human\n"},
         {"mode xml", "usage: mode json|human\n"},
+        {"poweroff now", "usage: poweroff [--reboot]\n"},
+        {"poweroff --force", "usage: poweroff [--reboot]\n"},
+        {"poweroff --reboot --reboot", "usage: poweroff [--reboot]\n"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         run(cases[i].line);
@@ -119,6 +126,7 @@ static void test_wrong_arity_gives_usage(void **state)
     }
     assert_int_equal(fake_service.request_count, 0);
     assert_int_equal(console_mode(), CONSOLE_MODE_HUMAN);
+    assert_int_equal(fake_power_off_calls, 0);
 }
 
 static void test_status_and_guest(void **state)
@@ -478,6 +486,27 @@ static void test_no_service(void **state)
     assert_output_has("  ping ");
 }
 
+/* poweroff prints its answer, then the host powers off (the fake returns). */
+static void test_poweroff(void **state)
+{
+    (void)state;
+    assert_string_equal(run("poweroff"), "poweroff\npoweroff: powering off (the running guest is cut off)\nvigil> ");
+    assert_int_equal(fake_power_off_calls, 1);
+    assert_false(fake_power_off_reboot);
+    assert_int_equal(fake_power_off_output_length, strlen("poweroff\npoweroff: powering off (the running guest is cut off)\n"));
+    fake_service.running = false; /* guest_exit=console: the guest stopped earlier */
+    assert_string_equal(run("poweroff --reboot"), "poweroff --reboot\npoweroff: resetting the machine\nvigil> ");
+    assert_int_equal(fake_power_off_calls, 2);
+    assert_true(fake_power_off_reboot);
+    assert_int_equal(fake_service.request_count, 0); /* nothing asked of the guest */
+    struct console_host host = *fake_host();
+    host.power_off = NULL;
+    console_init(&host, CONSOLE_MODE_HUMAN);
+    run("poweroff");
+    assert_output_has("error: E_NOTIMPL (0x80004001)");
+    assert_int_equal(fake_power_off_calls, 2);
+}
+
 static void test_events(void **state)
 {
     (void)state;
@@ -537,6 +566,7 @@ int main(void)
         cmocka_unit_test_setup(test_stats_and_log, setup),
         cmocka_unit_test_setup(test_too_many_requests_in_flight, setup),
         cmocka_unit_test_setup(test_no_service, setup),
+        cmocka_unit_test_setup(test_poweroff, setup),
         cmocka_unit_test_setup(test_events, setup),
         cmocka_unit_test_setup(test_mode_switch, setup),
     };

@@ -285,11 +285,51 @@ static void test_timesync_stats_log_help_mode(void **state)
     request("{\"id\":5,\"cmd\":\"help\"}",
             "{\"id\":5,\"status\":0,\"status_name\":\"S_OK\",\"result\":{\"commands\":[\"help\",\"status\",\"guest\","
             "\"heartbeat\",\"exec\",\"kill\",\"shutdown\",\"param\",\"timesync\",\"additions\",\"stats\",\"log\","
-            "\"mode\",\"ping\"]}}\n");
+            "\"mode\",\"ping\",\"poweroff\"]}}\n");
     request("{\"id\":6,\"cmd\":\"mode\",\"mode\":\"json\"}",
             "{\"id\":6,\"status\":0,\"status_name\":\"S_OK\",\"result\":{\"mode\":\"json\"}}\n");
     request("   ", ""); /* blank lines are ignored */
     request("", "");
+}
+
+/* poweroff: the answer is written before the host's power_off runs. */
+static void test_poweroff(void **state)
+{
+    (void)state;
+    request("{\"id\":7,\"cmd\":\"poweroff\"}",
+            "{\"id\":7,\"status\":0,\"status_name\":\"S_OK\",\"result\":{\"reboot\":false,"
+            "\"guest_cut_off\":true}}\n");
+    assert_int_equal(fake_power_off_calls, 1);
+    assert_false(fake_power_off_reboot);
+    assert_int_equal(fake_power_off_output_length, fake_output_length());
+    fake_service.running = false; /* guest_exit=console: the guest stopped earlier */
+    request("{\"id\":8,\"cmd\":\"poweroff\",\"reboot\":true}",
+            "{\"id\":8,\"status\":0,\"status_name\":\"S_OK\",\"result\":{\"reboot\":true,"
+            "\"guest_cut_off\":false}}\n");
+    assert_int_equal(fake_power_off_calls, 2);
+    assert_true(fake_power_off_reboot);
+    request("{\"id\":9,\"cmd\":\"poweroff\",\"reboot\":false}", NULL);
+    assert_int_equal(fake_power_off_calls, 3);
+    assert_false(fake_power_off_reboot);
+    /* bad members: refused, nothing powered off */
+    request("{\"id\":10,\"cmd\":\"poweroff\",\"reboot\":1}", INVALID("10", "'reboot' must be true or false"));
+    request("{\"id\":11,\"cmd\":\"poweroff\",\"force\":true}", INVALID("11", "unknown key 'force' for 'poweroff'"));
+    assert_int_equal(fake_power_off_calls, 3);
+    /* no power_off in the host: E_NOTIMPL, in JSON */
+    struct console_host host = *fake_host();
+    host.power_off = NULL;
+    console_init(&host, CONSOLE_MODE_JSON);
+    request("{\"id\":12,\"cmd\":\"poweroff\"}",
+            "{\"id\":12,\"status\":2147500033,\"status_name\":\"E_NOTIMPL\",\"message\":\"not implemented\"}\n");
+    assert_int_equal(fake_power_off_calls, 3);
+    /* no guest service at all: poweroff still works (it needs none) */
+    host = *fake_host();
+    host.service = NULL;
+    console_init(&host, CONSOLE_MODE_JSON);
+    request("{\"id\":13,\"cmd\":\"poweroff\"}",
+            "{\"id\":13,\"status\":0,\"status_name\":\"S_OK\",\"result\":{\"reboot\":false,"
+            "\"guest_cut_off\":false}}\n");
+    assert_int_equal(fake_power_off_calls, 4);
 }
 
 static void test_malformed_requests(void **state)
@@ -426,6 +466,7 @@ int main(void)
         cmocka_unit_test_setup(test_large_chunk_split_at_character_boundaries, setup),
         cmocka_unit_test_setup(test_invalid_bytes_escaped, setup),
         cmocka_unit_test_setup(test_param_shutdown_additions_ping, setup),
+        cmocka_unit_test_setup(test_poweroff, setup),
         cmocka_unit_test_setup(test_timesync_stats_log_help_mode, setup),
         cmocka_unit_test_setup(test_malformed_requests, setup),
         cmocka_unit_test_setup(test_too_many_arguments, setup),

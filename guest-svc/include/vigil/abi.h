@@ -178,7 +178,13 @@ struct vigil_status_page {
  * sequence, then rings the doorbell. A streamed response is several messages with
  * chunk = 0, 1, 2, ... and VIGIL_MESSAGE_MORE on all but the last; each doorbell
  * hands over one chunk (the slot may be reused when the OUT completes).
- * Guest-initiated messages (register, events) use sequence 0 and their own ops. */
+ * Guest-initiated messages (register, events) use sequence 0 and their own ops.
+ * Rewriting the request slot: the host first writes sequence = 0, then the
+ * fields and payload, then the new sequence; a guest ignores sequence 0 and
+ * re-reads the sequence after copying a request, dropping a torn copy.
+ * LIST_PARAMETERS chunks hold whole names, each NUL-terminated. The final chunk
+ * of an EXECUTE answer with S_OK is exactly a struct vigil_execute_result; with
+ * an error status it may be empty. Unknown event codes are REJECTED. */
 #define VIGIL_MESSAGE_HEADER_SIZE 24u
 #define VIGIL_MESSAGE_PAYLOAD_MAX (VIGIL_PAGE_SIZE - VIGIL_MESSAGE_HEADER_SIZE)
 
