@@ -1,6 +1,7 @@
 /*
- * Reads ACPI tables through the hypervisor's identity map of the low 4 GiB;
- * tables above that are treated as absent (the emulators and GRUB put them low).
+ * Reads ACPI tables through an identity map of the low 4 GiB (the hypervisor's,
+ * or a test guest's with paging off: this file is also built for -m32); tables
+ * above that are treated as absent (the emulators and GRUB put them low).
  */
 #include "drivers/acpi/acpi_power.h"
 
@@ -112,12 +113,21 @@ static const char *enter_s5(uint64_t rsdp_hint)
     struct acpi_sleep_type s5;
     if (!acpi_find_s5_sleep_type(dsdt + ACPI_SDT_HEADER_LENGTH, dsdt_length - ACPI_SDT_HEADER_LENGTH, &s5))
         return "no \\_S5 object in the DSDT";
-    acpi_enable_mode(&fadt);
-    port_out16((uint16_t)fadt.pm1a_control_port, (uint16_t)((s5.pm1a << 10) | SLP_EN));
-    if (fadt.pm1b_control_port)
-        port_out16((uint16_t)fadt.pm1b_control_port, (uint16_t)((s5.pm1b << 10) | SLP_EN));
-    for (unsigned spin = 0; spin < 10000000; spin++)
-        __asm__ volatile("pause");
+    if (fadt.pm1a_control_port > 0xFFFF || fadt.pm1b_control_port > 0xFFFF)
+        return "PM1 control block outside the I/O port space";
+    /* Emulators power off on the SLP_EN write even in legacy mode, so try that
+     * first: enabling ACPI mode goes through SMI_CMD, an SMI, best avoided under a
+     * hypervisor. Real firmware may need ACPI mode first (ACPI §16.3.1): if the
+     * machine is still running, enable it and write again. */
+    for (int attempt = 0; attempt < 2; attempt++) {
+        if (attempt == 1 && ((port_in16((uint16_t)fadt.pm1a_control_port) & SCI_EN) || !acpi_enable_mode(&fadt)))
+            break;
+        port_out16((uint16_t)fadt.pm1a_control_port, (uint16_t)((s5.pm1a << 10) | SLP_EN));
+        if (fadt.pm1b_control_port)
+            port_out16((uint16_t)fadt.pm1b_control_port, (uint16_t)((s5.pm1b << 10) | SLP_EN));
+        for (unsigned spin = 0; spin < 1000000; spin++)
+            __asm__ volatile("pause");
+    }
     return "S5 written but the machine is still running";
 }
 

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "arch/x86_64/port_io.h"
+#include "drivers/acpi/acpi_power.h"
 #include "drivers/acpi/acpi_tables.h"
 #include "hv/format.h"
 
@@ -333,120 +334,17 @@ int guest_vmcall_checked(uint32_t number, uint32_t argument, uint32_t *result)
 
 /* ---- power off --------------------------------------------------------------------- */
 
-#define EBDA_SEGMENT_POINTER 0x40E
-#define BIOS_AREA_START 0xE0000
-#define BIOS_AREA_LENGTH 0x20000
-#define SLP_EN (1u << 13)
-#define SCI_EN 1u
-#define BOCHS_SHUTDOWN_PORT 0x8900
 #define QEMU_DEBUG_EXIT_PORT 0xF4
-
-/* Physical memory below 4 GiB only (paging off); 0 for anything else. */
-static const uint8_t *physical_range(uint64_t address, uint64_t length)
-{
-    if (address == 0 || address > 0xFFFFFFFFull || length > 0x100000000ull - address)
-        return 0;
-    return physical((uint32_t)address);
-}
-
-static const uint8_t *find_rsdp(void)
-{
-    uint16_t ebda_segment;
-    memcpy(&ebda_segment, physical(EBDA_SEGMENT_POINTER), 2);
-    uint32_t ebda = (uint32_t)ebda_segment << 4;
-    if (ebda >= 0x80000 && ebda < 0xA0000) {
-        long offset = acpi_find_rsdp(physical(ebda), 1024);
-        if (offset >= 0)
-            return physical(ebda + (uint32_t)offset);
-    }
-    long offset = acpi_find_rsdp(physical(BIOS_AREA_START), BIOS_AREA_LENGTH);
-    return offset >= 0 ? physical(BIOS_AREA_START + (uint32_t)offset) : 0;
-}
-
-static const uint8_t *map_table(uint64_t address, uint32_t *length)
-{
-    const uint8_t *header = physical_range(address, ACPI_SDT_HEADER_LENGTH);
-    if (!header)
-        return 0;
-    uint32_t declared;
-    memcpy(&declared, header + 4, 4);
-    const uint8_t *table = physical_range(address, declared);
-    if (!table || (*length = acpi_table_length(table, declared)) == 0)
-        return 0;
-    return table;
-}
-
-static const char *find_fadt(struct acpi_fadt_info *fadt)
-{
-    const uint8_t *rsdp = find_rsdp();
-    struct acpi_rsdp_info rsdp_info;
-    if (!rsdp || !acpi_parse_rsdp(rsdp, 36, &rsdp_info))
-        return "no valid RSDP";
-    bool extended = rsdp_info.xsdt_address != 0 && physical_range(rsdp_info.xsdt_address, 1);
-    uint32_t root_length;
-    const uint8_t *root = map_table(extended ? rsdp_info.xsdt_address : rsdp_info.rsdt_address, &root_length);
-    if (!root)
-        return "RSDT/XSDT missing or bad checksum";
-    unsigned entry_size = extended ? 8 : 4;
-    for (uint32_t offset = ACPI_SDT_HEADER_LENGTH; offset + entry_size <= root_length; offset += entry_size) {
-        uint64_t address = 0;
-        memcpy(&address, root + offset, entry_size);
-        uint32_t length;
-        const uint8_t *table = map_table(address, &length);
-        if (table && memcmp(table, "FACP", 4) == 0)
-            return acpi_parse_fadt(table, length, fadt) ? 0 : "FADT malformed";
-    }
-    return "no FADT";
-}
-
-static const char *enter_s5(void)
-{
-    struct acpi_fadt_info fadt;
-    const char *failure = find_fadt(&fadt);
-    if (failure)
-        return failure;
-    if (fadt.pm1a_control_port > 0xFFFF || fadt.pm1b_control_port > 0xFFFF)
-        return "PM1 control block outside the I/O port space";
-    uint32_t dsdt_length;
-    const uint8_t *dsdt = map_table(fadt.dsdt_address, &dsdt_length);
-    if (!dsdt)
-        return "DSDT missing or bad checksum";
-    struct acpi_sleep_type s5;
-    if (!acpi_find_s5_sleep_type(dsdt + ACPI_SDT_HEADER_LENGTH, dsdt_length - ACPI_SDT_HEADER_LENGTH, &s5))
-        return "no \\_S5 object in the DSDT";
-    /* Emulators (QEMU, Bochs) power off on the SLP_EN write even in legacy mode,
-     * so try that first: enabling ACPI mode goes through SMI_CMD, an SMI, which is
-     * best left alone under a hypervisor. Real firmware may need ACPI mode enabled
-     * first (ACPI §16.3.1): if the machine is still running, do that and retry. */
-    for (int attempt = 0; attempt < 2; attempt++) {
-        if (attempt == 1) {
-            if ((port_in16((uint16_t)fadt.pm1a_control_port) & SCI_EN) || !fadt.smi_command_port ||
-                fadt.smi_command_port > 0xFFFF || !fadt.acpi_enable_value)
-                break;
-            port_out8((uint16_t)fadt.smi_command_port, fadt.acpi_enable_value);
-            for (unsigned spin = 0; spin < 1000000 && !(port_in16((uint16_t)fadt.pm1a_control_port) & SCI_EN);
-                 spin++)
-                __asm__ volatile("pause");
-        }
-        port_out16((uint16_t)fadt.pm1a_control_port, (uint16_t)((s5.pm1a << 10) | SLP_EN));
-        if (fadt.pm1b_control_port)
-            port_out16((uint16_t)fadt.pm1b_control_port, (uint16_t)((s5.pm1b << 10) | SLP_EN));
-        for (unsigned spin = 0; spin < 1000000; spin++)
-            __asm__ volatile("pause");
-    }
-    return "S5 written but the machine is still running";
-}
 
 void guest_power_off(void)
 {
     guest_print("guest: power off\n");
     guest_print_flush(); /* let the line leave before the machine stops */
-    const char *failure = enter_s5();
-    guest_print("guest: ACPI power off failed: %s; trying Bochs and QEMU ports\n", failure);
+    /* ACPI S5 (and Bochs' 0x8900 port) exactly as the hypervisor does it. */
+    struct acpi_power_config config = { .debug_exit_port = 0, .rsdp_address = 0 };
+    const char *failure = acpi_power_off(&config, 0);
+    guest_print("guest: ACPI power off failed: %s; trying QEMU's isa-debug-exit port\n", failure);
     guest_print_flush();
-    static const char bochs_shutdown[] = "Shutdown";
-    for (unsigned i = 0; i < sizeof bochs_shutdown - 1; i++)
-        port_out8(BOCHS_SHUTDOWN_PORT, (uint8_t)bochs_shutdown[i]);
     port_out32(QEMU_DEBUG_EXIT_PORT, 0);
     guest_print("guest: still running after every power-off method; halting\n");
     for (;;)
