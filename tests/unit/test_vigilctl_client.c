@@ -1,0 +1,683 @@
+/*
+ * vigilctl's console client library (tools/vigilctl/lib/vctl_client.c) against a
+ * fake console: the other end of a socketpair, played by a thread running a
+ * per-test script. Framing, ids, timeouts, partial lines, garbage, interleaved
+ * events, a console that never answers or disconnects mid-stream.
+ */
+#define _GNU_SOURCE
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <pthread.h>
+#include <pty.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "vctl_client.h"
+
+/* Checks in the fake console's thread: cmocka's asserts belong to the main thread. */
+#define FAKE_ASSERT(x)                                                                        \
+    do {                                                                                      \
+        if (!(x)) {                                                                           \
+            fprintf(stderr, "fake console: check failed at line %d: %s\n", __LINE__, #x);    \
+            abort();                                                                          \
+        }                                                                                     \
+    } while (0)
+
+/* ---- The fake console ------------------------------------------------------------ */
+
+struct fake {
+    int fd;
+    void (*script)(struct fake *);
+    pthread_t thread;
+    char last[2048]; /* the last request line read */
+    uint64_t last_id;
+};
+
+static void fake_write(struct fake *f, const char *text)
+{
+    size_t n = strlen(text);
+    while (n > 0) {
+        ssize_t w = write(f->fd, text, n);
+        if (w <= 0)
+            return;
+        text += w;
+        n -= (size_t)w;
+    }
+}
+
+static void fake_writef(struct fake *f, const char *format, ...) __attribute__((format(printf, 2, 3)));
+static void fake_writef(struct fake *f, const char *format, ...)
+{
+    char text[4096];
+    va_list args;
+    va_start(args, format);
+    vsnprintf(text, sizeof text, format, args);
+    va_end(args);
+    fake_write(f, text);
+}
+
+/* Reads one line ending in CR (what the client sends); false at EOF. Remembers
+ * the id of a JSON request. */
+static bool fake_read_line(struct fake *f)
+{
+    size_t n = 0;
+    for (;;) {
+        char c;
+        ssize_t r = read(f->fd, &c, 1);
+        if (r <= 0)
+            return false;
+        if (c == '\r' || c == '\n') {
+            if (n == 0)
+                continue;
+            break;
+        }
+        if (n + 1 < sizeof f->last)
+            f->last[n++] = c;
+    }
+    f->last[n] = '\0';
+    f->last_id = 0;
+    struct vj_value *v = vj_parse(f->last, n, NULL, 0);
+    if (v != NULL)
+        vj_get_u64(v, "id", &f->last_id);
+    vj_free(v);
+    return true;
+}
+
+/* Plays JSON mode: reads "mode json" (human) and the client's sync request, acks both. */
+static void fake_handshake(struct fake *f, bool human)
+{
+    FAKE_ASSERT(fake_read_line(f));
+    FAKE_ASSERT(strstr(f->last, "mode json"));
+    if (human)
+        fake_write(f, "vigil> mode json\r\n{\"id\":null,\"status\":0,\"status_name\":\"S_OK\",\"result\":{\"mode\":\"json\"}}\r\n");
+    else
+        fake_write(f, "{\"id\":null,\"status\":2147942487,\"status_name\":\"E_INVALIDARG\",\"message\":\"malformed "
+                      "request: unexpected character at byte 0\"}\r\n");
+    FAKE_ASSERT(fake_read_line(f));
+    FAKE_ASSERT(strstr(f->last, "\"cmd\":\"mode\""));
+    fake_writef(f, "{\"id\":%llu,\"status\":0,\"status_name\":\"S_OK\",\"result\":{\"mode\":\"json\"}}\r\n",
+                (unsigned long long)f->last_id);
+}
+
+static void *fake_main(void *arg)
+{
+    struct fake *f = arg;
+    f->script(f);
+    return NULL;
+}
+
+struct fixture {
+    struct fake fake;
+    struct vctl_client *client;
+    int events_seen;
+    int logs_seen;
+};
+
+static void on_event(void *context, const struct vj_value *event)
+{
+    (void)event;
+    ((struct fixture *)context)->events_seen++;
+}
+
+static void on_log(void *context, const char *line, size_t length)
+{
+    (void)line;
+    (void)length;
+    ((struct fixture *)context)->logs_seen++;
+}
+
+static struct fixture *start(void (*script)(struct fake *))
+{
+    struct fixture *fx = calloc(1, sizeof *fx);
+    int sv[2];
+    assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+    fx->fake.fd = sv[1];
+    fx->fake.script = script;
+    struct vctl_client_config config;
+    memset(&config, 0, sizeof config);
+    config.first_id = 100;
+    config.on_event = on_event;
+    config.on_log = on_log;
+    config.context = fx;
+    config.resend_ms = 300;
+    fx->client = vctl_client_new(sv[0], &config);
+    FAKE_ASSERT(fx->client);
+    assert_int_equal(pthread_create(&fx->fake.thread, NULL, fake_main, &fx->fake), 0);
+    return fx;
+}
+
+static void finish(struct fixture *fx)
+{
+    vctl_client_free(fx->client); /* closes our end: the fake's reads see EOF */
+    pthread_join(fx->fake.thread, NULL);
+    close(fx->fake.fd);
+    free(fx);
+}
+
+/* ---- Scripts and tests ----------------------------------------------------------------- */
+
+static void script_status(struct fake *f)
+{
+    /* a backlog from before we connected: old lines, an old event, an old response */
+    fake_write(f, "vigil: booting\r\n{\"event\":\"additions-registered\",\"time_ms\":5,\"detail\":\"old\"}\r\n"
+                  "{\"id\":99,\"status\":0,\"status_name\":\"S_OK\"}\r\nvigil> ");
+    fake_handshake(f, true);
+    FAKE_ASSERT(fake_read_line(f));
+    FAKE_ASSERT(strstr(f->last, "\"cmd\":\"status\""));
+    /* an event, a log line and a stray response before ours */
+    fake_write(f, "{\"event\":\"heartbeat-stopped\",\"time_ms\":61000,\"detail\":\"no beat for 10000 ms\"}\r\n");
+    fake_write(f, "vigil: a log line\r\n");
+    fake_write(f, "{\"id\":999,\"status\":0,\"status_name\":\"S_OK\"}\r\n");
+    fake_writef(f, "{\"id\":%llu,\"status\":0,\"status_name\":\"S_OK\",\"result\":{\"guest_running\":true}}\r\n",
+                (unsigned long long)f->last_id);
+    /* the restore to human mode */
+    FAKE_ASSERT(fake_read_line(f));
+    FAKE_ASSERT(strstr(f->last, "\"mode\":\"human\""));
+    fake_writef(f, "{\"id\":%llu,\"status\":0,\"status_name\":\"S_OK\",\"result\":{\"mode\":\"human\"}}\r\nvigil> ",
+                (unsigned long long)f->last_id);
+    while (fake_read_line(f)) {
+    }
+}
+
+static void test_handshake_and_request(void **state)
+{
+    (void)state;
+    struct fixture *fx = start(script_status);
+    assert_int_equal(vctl_enter_json(fx->client, 5000), VCTL_OK);
+    assert_true(vctl_client_found_human(fx->client));
+    struct vctl_request r;
+    vctl_request_init(&r);
+    assert_int_equal(vctl_call(fx->client, &r, "status", NULL, 5000), VCTL_OK);
+    assert_int_equal(vctl_response_status(&r), 0);
+    bool running = false;
+    assert_true(vj_get_bool(vctl_response_result(&r), "guest_running", &running));
+    assert_true(running);
+    vctl_request_release(&r);
+    /* the backlog's event was not queued; the live one was */
+    struct vj_value *event = NULL;
+    assert_int_equal(vctl_next_event(fx->client, 0, &event), VCTL_OK);
+    assert_string_equal(vj_get_string(event, "event", NULL), "heartbeat-stopped");
+    vj_free(event);
+    assert_int_equal(vctl_next_event(fx->client, 0, &event), VCTL_E_TIMEOUT);
+    assert_int_equal(fx->events_seen, 1);
+    struct vctl_client_counters counters;
+    vctl_client_counters(fx->client, &counters);
+    assert_true(counters.stray_lines >= 2); /* the old id 99 line and id 999 */
+    assert_true(fx->logs_seen >= 2);
+    assert_int_equal(vctl_restore_mode(fx->client, 5000), VCTL_OK);
+    assert_false(vctl_client_found_human(fx->client));
+    finish(fx);
+}
+
+static void script_json_already(struct fake *f)
+{
+    fake_handshake(f, false);
+    while (fake_read_line(f)) {
+    }
+}
+
+static void test_console_already_in_json(void **state)
+{
+    (void)state;
+    struct fixture *fx = start(script_json_already);
+    assert_int_equal(vctl_enter_json(fx->client, 5000), VCTL_OK);
+    assert_false(vctl_client_found_human(fx->client));
+    assert_int_equal(vctl_restore_mode(fx->client, 100), VCTL_OK); /* nothing to restore */
+    finish(fx);
+}
+
+static void script_late_boot(struct fake *f)
+{
+    /* the first attempts are lost (the machine is still booting) */
+    FAKE_ASSERT(fake_read_line(f));
+    FAKE_ASSERT(fake_read_line(f));
+    FAKE_ASSERT(fake_read_line(f));
+    FAKE_ASSERT(fake_read_line(f));
+    fake_handshake(f, true);
+    while (fake_read_line(f)) {
+    }
+}
+
+static void test_handshake_resent_while_booting(void **state)
+{
+    (void)state;
+    struct fixture *fx = start(script_late_boot);
+    assert_int_equal(vctl_enter_json(fx->client, 10000), VCTL_OK);
+    finish(fx);
+}
+
+static void script_partial_lines(struct fake *f)
+{
+    fake_handshake(f, false);
+    FAKE_ASSERT(fake_read_line(f));
+    char line[256];
+    snprintf(line, sizeof line, "{\"id\":%llu,\"status\":0,\"status_name\":\"S_OK\",\"result\":{\"value\":\"a\\u00ffb\"}}\r\n",
+             (unsigned long long)f->last_id);
+    for (size_t i = 0; line[i] != '\0'; i++) {
+        char one[2] = {line[i], '\0'};
+        fake_write(f, one);
+        if (i % 7 == 0)
+            usleep(2000);
+    }
+    while (fake_read_line(f)) {
+    }
+}
+
+static void test_partial_lines(void **state)
+{
+    (void)state;
+    struct fixture *fx = start(script_partial_lines);
+    assert_int_equal(vctl_enter_json(fx->client, 5000), VCTL_OK);
+    struct vctl_request r;
+    vctl_request_init(&r);
+    assert_int_equal(vctl_call(fx->client, &r, "param", "\"action\":\"get\",\"name\":\"x\"", 5000), VCTL_OK);
+    size_t n = 0;
+    const char *value = vj_get_string(vctl_response_result(&r), "value", &n);
+    assert_int_equal(n, 3);
+    assert_memory_equal(value, "a\xff" "b", 3);
+    vctl_request_release(&r);
+    finish(fx);
+}
+
+static void script_garbage(struct fake *f)
+{
+    fake_handshake(f, false);
+    FAKE_ASSERT(fake_read_line(f));
+    fake_write(f, "\x00\xff\xfe\x01 binary noise\r\n");
+    fake_write(f, "{\"id\":12, \"status\": broken json\r\n");
+    fake_write(f, "[1,2,3]\r\n");
+    fake_write(f, "vigil: warning: something\r\n");
+    /* a line of 2 MiB: discarded */
+    char *big = malloc(2u << 20);
+    memset(big, 'x', (2u << 20) - 1);
+    big[(2u << 20) - 1] = '\0';
+    fake_write(f, "{\"a\":\"");
+    fake_write(f, big);
+    fake_write(f, "\"}\r\n");
+    free(big);
+    /* noise glued in front of the response still lets it through */
+    FAKE_ASSERT(write(f->fd, "\xff\x00", 2) == 2);
+    fake_writef(f, "{\"id\":%llu,\"status\":0,\"status_name\":\"S_OK\"}\r\n", (unsigned long long)f->last_id);
+    while (fake_read_line(f)) {
+    }
+}
+
+static void test_garbage_on_the_line(void **state)
+{
+    (void)state;
+    struct fixture *fx = start(script_garbage);
+    assert_int_equal(vctl_enter_json(fx->client, 5000), VCTL_OK);
+    struct vctl_request r;
+    vctl_request_init(&r);
+    assert_int_equal(vctl_call(fx->client, &r, "ping", NULL, 10000), VCTL_OK);
+    vctl_request_release(&r);
+    struct vctl_client_counters c;
+    vctl_client_counters(fx->client, &c);
+    assert_int_equal(c.malformed_lines, 2); /* the broken object, the overlong line (the array is a log line) */
+    assert_int_equal(c.overlong_lines, 1);
+    finish(fx);
+}
+
+static void script_silent(struct fake *f)
+{
+    fake_handshake(f, false);
+    while (fake_read_line(f)) {
+    } /* never answers */
+}
+
+static void test_never_answers(void **state)
+{
+    (void)state;
+    struct fixture *fx = start(script_silent);
+    assert_int_equal(vctl_enter_json(fx->client, 5000), VCTL_OK);
+    struct vctl_request r;
+    vctl_request_init(&r);
+    int64_t t0 = vctl_now_ms();
+    assert_int_equal(vctl_call(fx->client, &r, "status", NULL, 300), VCTL_E_TIMEOUT);
+    int64_t elapsed = vctl_now_ms() - t0;
+    assert_true(elapsed >= 290 && elapsed < 1000);
+    assert_non_null(strstr(vctl_client_error(fx->client), "no response to 'status'"));
+    vctl_request_release(&r);
+    finish(fx);
+}
+
+static void script_silent_from_start(struct fake *f)
+{
+    while (fake_read_line(f)) {
+    }
+}
+
+static void test_handshake_times_out(void **state)
+{
+    (void)state;
+    struct fixture *fx = start(script_silent_from_start);
+    int64_t t0 = vctl_now_ms();
+    assert_int_equal(vctl_enter_json(fx->client, 700), VCTL_E_TIMEOUT);
+    assert_true(vctl_now_ms() - t0 < 1500);
+    assert_non_null(strstr(vctl_client_error(fx->client), "did not answer 'mode json'"));
+    finish(fx);
+}
+
+static void script_malformed_answer(struct fake *f)
+{
+    fake_handshake(f, false);
+    FAKE_ASSERT(fake_read_line(f));
+    fake_writef(f, "{\"id\":%llu,\"status\":0,\"status_name\":\"S_OK\"\r\n", (unsigned long long)f->last_id);
+    while (fake_read_line(f)) {
+    }
+}
+
+static void test_malformed_answer_is_protocol_error(void **state)
+{
+    (void)state;
+    struct fixture *fx = start(script_malformed_answer);
+    assert_int_equal(vctl_enter_json(fx->client, 5000), VCTL_OK);
+    struct vctl_request r;
+    vctl_request_init(&r);
+    assert_int_equal(vctl_call(fx->client, &r, "status", NULL, 300), VCTL_E_PROTOCOL);
+    assert_non_null(strstr(vctl_client_error(fx->client), "malformed line"));
+    vctl_request_release(&r);
+    finish(fx);
+}
+
+static void script_no_status(struct fake *f)
+{
+    fake_handshake(f, false);
+    FAKE_ASSERT(fake_read_line(f));
+    fake_writef(f, "{\"id\":%llu,\"result\":{}}\r\n", (unsigned long long)f->last_id);
+    while (fake_read_line(f)) {
+    }
+}
+
+static void test_response_without_status(void **state)
+{
+    (void)state;
+    struct fixture *fx = start(script_no_status);
+    assert_int_equal(vctl_enter_json(fx->client, 5000), VCTL_OK);
+    struct vctl_request r;
+    vctl_request_init(&r);
+    assert_int_equal(vctl_call(fx->client, &r, "status", NULL, 2000), VCTL_E_PROTOCOL);
+    vctl_request_release(&r);
+    finish(fx);
+}
+
+struct collected {
+    char out[256];
+    size_t out_length;
+    int chunks;
+};
+
+static void collect(void *context, const char *stream, const char *data, size_t length)
+{
+    struct collected *c = context;
+    c->chunks++;
+    const char *tag = strcmp(stream, "stderr") == 0 ? "E:" : "O:";
+    memcpy(c->out + c->out_length, tag, 2);
+    memcpy(c->out + c->out_length + 2, data, length);
+    c->out_length += 2 + length;
+}
+
+static void script_exec_disconnects(struct fake *f)
+{
+    fake_handshake(f, false);
+    FAKE_ASSERT(fake_read_line(f));
+    unsigned long long id = f->last_id;
+    fake_writef(f, "{\"id\":%llu,\"stream\":\"stdout\",\"data\":\"one\\n\"}\r\n", id);
+    fake_write(f, "{\"event\":\"heartbeat-stopped\",\"time_ms\":1,\"detail\":\"x\"}\r\n");
+    fake_writef(f, "{\"id\":%llu,\"stream\":\"stderr\",\"data\":\"two\\n\"}\r\n", id);
+    fake_writef(f, "{\"id\":%llu,\"stream\":\"stdout\",\"data\":\"three\"}", id); /* no newline: then EOF */
+    shutdown(f->fd, SHUT_WR);
+    while (fake_read_line(f)) {
+    }
+}
+
+static void test_disconnect_mid_stream_keeps_output(void **state)
+{
+    (void)state;
+    struct fixture *fx = start(script_exec_disconnects);
+    assert_int_equal(vctl_enter_json(fx->client, 5000), VCTL_OK);
+    struct collected got = {0};
+    struct vctl_request r;
+    vctl_request_init(&r);
+    r.on_stream = collect;
+    r.stream_context = &got;
+    assert_int_equal(vctl_call(fx->client, &r, "exec", "\"argv\":[\"x\"]", 5000), VCTL_E_CLOSED);
+    assert_int_equal(got.chunks, 3);
+    assert_int_equal(got.out_length, strlen("O:one\nE:two\nO:three"));
+    assert_memory_equal(got.out, "O:one\nE:two\nO:three", got.out_length);
+    assert_non_null(strstr(vctl_client_error(fx->client), "closed the connection before answering 'exec'"));
+    assert_true(vctl_client_closed(fx->client));
+    /* the interleaved event is still there */
+    struct vj_value *event = NULL;
+    assert_int_equal(vctl_next_event(fx->client, 0, &event), VCTL_OK);
+    vj_free(event);
+    vctl_request_release(&r);
+    finish(fx);
+}
+
+static void script_final_response_unterminated(struct fake *f)
+{
+    fake_handshake(f, false);
+    FAKE_ASSERT(fake_read_line(f));
+    fake_writef(f, "{\"id\":%llu,\"status\":0,\"status_name\":\"S_OK\",\"exit_code\":3}", (unsigned long long)f->last_id);
+    shutdown(f->fd, SHUT_WR);
+    while (fake_read_line(f)) {
+    }
+}
+
+static void test_final_line_without_newline(void **state)
+{
+    (void)state;
+    struct fixture *fx = start(script_final_response_unterminated);
+    assert_int_equal(vctl_enter_json(fx->client, 5000), VCTL_OK);
+    struct vctl_request r;
+    vctl_request_init(&r);
+    assert_int_equal(vctl_call(fx->client, &r, "exec", "\"argv\":[\"x\"]", 5000), VCTL_OK);
+    int64_t code;
+    assert_true(vj_get_i64(r.response, "exit_code", &code));
+    assert_int_equal(code, 3);
+    vctl_request_release(&r);
+    finish(fx);
+}
+
+static void script_two_in_flight(struct fake *f)
+{
+    fake_handshake(f, false);
+    FAKE_ASSERT(fake_read_line(f));
+    unsigned long long first = f->last_id;
+    FAKE_ASSERT(fake_read_line(f));
+    unsigned long long second = f->last_id;
+    FAKE_ASSERT(second == first + 1);
+    fake_writef(f, "{\"id\":%llu,\"stream\":\"name\",\"data\":\"motd\"}\r\n", second);
+    fake_writef(f, "{\"id\":%llu,\"status\":0,\"status_name\":\"S_OK\",\"result\":{\"count\":1}}\r\n", second);
+    fake_writef(f, "{\"id\":%llu,\"status\":2684617988,\"status_name\":\"VM_E_ADDITIONS_NOT_AVAIL\","
+                   "\"message\":\"the guest Additions are not running\"}\r\n",
+                first);
+    while (fake_read_line(f)) {
+    }
+}
+
+static void test_responses_out_of_order(void **state)
+{
+    (void)state;
+    struct fixture *fx = start(script_two_in_flight);
+    assert_int_equal(vctl_enter_json(fx->client, 5000), VCTL_OK);
+    struct vctl_request a, b;
+    vctl_request_init(&a);
+    vctl_request_init(&b);
+    assert_int_equal(vctl_send(fx->client, &a, "exec", "\"argv\":[\"sleep\",\"1\"]"), VCTL_OK);
+    assert_int_equal(vctl_send(fx->client, &b, "param", "\"action\":\"list\""), VCTL_OK);
+    assert_int_equal(vctl_wait(fx->client, &a, 5000), VCTL_OK);
+    assert_true(b.done); /* answered first, kept */
+    assert_int_equal(b.streamed_count, 1);
+    assert_string_equal(vj_get_string(b.streamed[0], "data", NULL), "motd");
+    assert_int_equal(vctl_response_status(&a), 0xA0040504u);
+    char buffer[16];
+    assert_string_equal(vctl_response_status_name(&a, buffer, sizeof buffer), "VM_E_ADDITIONS_NOT_AVAIL");
+    assert_string_equal(vctl_response_message(&a), "the guest Additions are not running");
+    assert_int_equal(vctl_wait(fx->client, &b, 100), VCTL_OK);
+    vctl_request_release(&a);
+    vctl_request_release(&b);
+    finish(fx);
+}
+
+static void test_request_too_long(void **state)
+{
+    (void)state;
+    struct fixture *fx = start(script_json_already);
+    assert_int_equal(vctl_enter_json(fx->client, 5000), VCTL_OK);
+    char members[1200];
+    snprintf(members, sizeof members, "\"reason\":\"%01100d\"", 0);
+    struct vctl_request r;
+    vctl_request_init(&r);
+    assert_int_equal(vctl_send(fx->client, &r, "shutdown", members), VCTL_E_USAGE);
+    assert_non_null(strstr(vctl_client_error(fx->client), "at most 1024 bytes"));
+    vctl_request_release(&r);
+    finish(fx);
+}
+
+static volatile sig_atomic_t interrupt_flag;
+
+static void test_interrupted(void **state)
+{
+    (void)state;
+    int sv[2];
+    assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+    struct vctl_client_config config;
+    memset(&config, 0, sizeof config);
+    config.interrupted = &interrupt_flag;
+    struct vctl_client *c = vctl_client_new(sv[0], &config);
+    interrupt_flag = 1;
+    struct vctl_request r;
+    vctl_request_init(&r);
+    assert_int_equal(vctl_send(c, &r, "status", NULL), VCTL_OK);
+    assert_int_equal(vctl_wait(c, &r, 5000), VCTL_E_INTERRUPTED);
+    interrupt_flag = 0;
+    vctl_request_release(&r);
+    vctl_client_free(c);
+    close(sv[1]);
+}
+
+static void test_open_port_errors(void **state)
+{
+    (void)state;
+    int fd;
+    char error[256];
+    assert_int_equal(vctl_open_port("", 0, 100, &fd, error, sizeof error), VCTL_E_USAGE);
+    assert_int_equal(vctl_open_port("tcp:host:notaport", 0, 100, &fd, error, sizeof error), VCTL_E_USAGE);
+    assert_int_equal(vctl_open_port("tcp:127.0.0.1:0", 0, 100, &fd, error, sizeof error), VCTL_E_USAGE);
+    assert_int_equal(vctl_open_port("unix:/nonexistent/vigil.sock", 0, 100, &fd, error, sizeof error), VCTL_E_CONNECT);
+    assert_non_null(strstr(error, "cannot connect to unix:/nonexistent/vigil.sock"));
+    assert_int_equal(vctl_open_port("/dev/does-not-exist", 115200, 100, &fd, error, sizeof error), VCTL_E_CONNECT);
+    assert_int_equal(vctl_open_port("/dev/null", 12345, 100, &fd, error, sizeof error), VCTL_E_USAGE);
+    assert_non_null(strstr(error, "baud"));
+}
+
+static void test_open_tcp_and_unix(void **state)
+{
+    (void)state;
+    char error[256];
+    int fd;
+    /* TCP on loopback */
+    int listener = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a;
+    memset(&a, 0, sizeof a);
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(0x7F000001);
+    assert_int_equal(bind(listener, (struct sockaddr *)&a, sizeof a), 0);
+    assert_int_equal(listen(listener, 1), 0);
+    socklen_t len = sizeof a;
+    getsockname(listener, (struct sockaddr *)&a, &len);
+    char spec[160];
+    snprintf(spec, sizeof spec, "tcp:127.0.0.1:%u", ntohs(a.sin_port));
+    assert_int_equal(vctl_open_port(spec, 0, 1000, &fd, error, sizeof error), VCTL_OK);
+    close(fd);
+    snprintf(spec, sizeof spec, "tcp:%u", ntohs(a.sin_port)); /* tcp:PORT = loopback */
+    assert_int_equal(vctl_open_port(spec, 0, 1000, &fd, error, sizeof error), VCTL_OK);
+    close(fd);
+    close(listener);
+    /* unix socket */
+    char path[] = "/tmp/vctl-test-XXXXXX";
+    assert_non_null(mkdtemp(path));
+    char sock[64];
+    snprintf(sock, sizeof sock, "%s/c.sock", path);
+    int ul = socket(AF_UNIX, SOCK_STREAM, 0);
+    struct sockaddr_un u;
+    memset(&u, 0, sizeof u);
+    u.sun_family = AF_UNIX;
+    snprintf(u.sun_path, sizeof u.sun_path, "%s", sock);
+    assert_int_equal(bind(ul, (struct sockaddr *)&u, sizeof u), 0);
+    assert_int_equal(listen(ul, 1), 0);
+    snprintf(spec, sizeof spec, "unix:%s", sock);
+    assert_int_equal(vctl_open_port(spec, 0, 1000, &fd, error, sizeof error), VCTL_OK);
+    close(fd);
+    close(ul);
+    unlink(sock);
+    rmdir(path);
+}
+
+static void *pty_console(void *arg)
+{
+    struct fake f = {.fd = *(int *)arg};
+    fake_handshake(&f, true);
+    return NULL;
+}
+
+static void test_pty_port(void **state)
+{
+    (void)state;
+    int master, slave;
+    char name[128];
+    assert_int_equal(openpty(&master, &slave, name, NULL, NULL), 0);
+    /* the console side reads bytes as they are: raw */
+    struct termios tio;
+    tcgetattr(master, &tio);
+    cfmakeraw(&tio);
+    tcsetattr(master, TCSANOW, &tio);
+    struct vctl_client *c = NULL;
+    char error[256];
+    assert_int_equal(vctl_connect(name, 115200, 1000, NULL, &c, error, sizeof error), VCTL_OK);
+    pthread_t t;
+    pthread_create(&t, NULL, pty_console, &master);
+    assert_int_equal(vctl_enter_json(c, 5000), VCTL_OK);
+    pthread_join(t, NULL);
+    vctl_client_free(c);
+    close(slave);
+    close(master);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_handshake_and_request),
+        cmocka_unit_test(test_console_already_in_json),
+        cmocka_unit_test(test_handshake_resent_while_booting),
+        cmocka_unit_test(test_partial_lines),
+        cmocka_unit_test(test_garbage_on_the_line),
+        cmocka_unit_test(test_never_answers),
+        cmocka_unit_test(test_handshake_times_out),
+        cmocka_unit_test(test_malformed_answer_is_protocol_error),
+        cmocka_unit_test(test_response_without_status),
+        cmocka_unit_test(test_disconnect_mid_stream_keeps_output),
+        cmocka_unit_test(test_final_line_without_newline),
+        cmocka_unit_test(test_responses_out_of_order),
+        cmocka_unit_test(test_request_too_long),
+        cmocka_unit_test(test_interrupted),
+        cmocka_unit_test(test_open_port_errors),
+        cmocka_unit_test(test_open_tcp_and_unix),
+        cmocka_unit_test(test_pty_port),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

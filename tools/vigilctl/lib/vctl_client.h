@@ -1,0 +1,143 @@
+/*
+ * vctl_client: a client of vigil's console in its JSON-lines mode
+ * (docs/console-protocol.md), for vigilctl and the tests.
+ *
+ *   struct vctl_client *c;
+ *   if (vctl_connect("unix:/tmp/vigil.sock", 115200, 5000, NULL, &c, err, sizeof err) != VCTL_OK) ...
+ *   if (vctl_enter_json(c, 30000) != VCTL_OK) ... vctl_client_error(c) ...
+ *   struct vctl_request r;
+ *   vctl_request_init(&r);
+ *   vctl_call(c, &r, "status", NULL, 30000);      // members: raw JSON text, e.g. "\"action\":\"get\""
+ *   ... vctl_response_status(&r), vj_get(r.response, "result") ...
+ *   vctl_request_release(&r);
+ *   vctl_client_free(c);
+ *
+ * Lines are split at LF (a CR before it is dropped). Each complete line is one of:
+ *  - a JSON object with an "id" of a request in flight: a streamed chunk ("stream")
+ *    handed to the request's callback at once (or kept), or its response;
+ *  - an event ({"event":...} without "id"): queued for vctl_next_event and passed to
+ *    config.on_event;
+ *  - {"id":null,...}: the console rejected a line; kept as a note for error messages;
+ *  - anything else: a log line ("vigil: ..."), noise or malformed JSON: passed to
+ *    config.on_log and counted; never fatal by itself.
+ * Waits never pass their deadline; a disconnect delivers every complete line that
+ * arrived first (and a final unterminated line if it is a complete JSON object).
+ */
+#ifndef VCTL_CLIENT_H
+#define VCTL_CLIENT_H
+
+#include <signal.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "vctl_json.h"
+
+enum vctl_error {
+    VCTL_OK = 0,
+    VCTL_E_USAGE,       /* a bad port spec or baud rate, a request too long for the console */
+    VCTL_E_CONNECT,     /* the port cannot be opened or connected */
+    VCTL_E_TIMEOUT,     /* no answer within the timeout */
+    VCTL_E_CLOSED,      /* the console closed the connection (or the device hung up) */
+    VCTL_E_IO,          /* a read or write error */
+    VCTL_E_PROTOCOL,    /* the console answered with something that is not the protocol */
+    VCTL_E_INTERRUPTED, /* config.interrupted was set (Ctrl-C) */
+};
+
+/* A short name for an error ("timeout", "protocol"...). */
+const char *vctl_error_name(int error);
+
+#define VCTL_LINE_MAX_DEFAULT (1u << 20) /* longer lines are discarded as garbage */
+#define VCTL_REQUEST_LINE_MAX 1024u      /* the console's input line limit */
+#define VCTL_ID_MAX 9007199254740991ull  /* 2^53 - 1 */
+
+struct vctl_client_config {
+    uint64_t first_id;                   /* first request id; 0 = random (stale lines of an earlier client never match) */
+    volatile sig_atomic_t *interrupted;  /* waits return VCTL_E_INTERRUPTED once *interrupted != 0 */
+    void (*on_log)(void *context, const char *line, size_t length); /* non-protocol lines */
+    void (*on_event)(void *context, const struct vj_value *event);  /* as events arrive */
+    void *context;
+    size_t line_max;                     /* 0 = VCTL_LINE_MAX_DEFAULT */
+    int resend_ms;                       /* vctl_enter_json: resend period, 0 = 2000 */
+};
+
+struct vctl_client;
+
+typedef void (*vctl_stream_fn)(void *context, const char *stream, const char *data, size_t length);
+
+struct vctl_request {
+    uint64_t id;                 /* set by vctl_send */
+    char cmd[24];
+    bool sent, done;
+    struct vj_value *response;   /* the response object once done (owned) */
+    vctl_stream_fn on_stream;    /* streamed chunks as they arrive; NULL: kept in streamed[] */
+    void *stream_context;
+    struct vj_value **streamed;  /* streamed objects in order (owned), without on_stream */
+    size_t streamed_count;
+    uint64_t streamed_bytes;
+    struct vctl_request *next;   /* in-flight list (internal) */
+};
+
+/* Parses SPEC (DEV | tcp:HOST:PORT | tcp:PORT | unix:PATH) and opens it: a terminal
+ * device is set raw, 8N1, no flow control, at BAUD (0 = leave as is). */
+int vctl_open_port(const char *spec, unsigned baud, int timeout_ms, int *fd, char *error, size_t error_size);
+/* vctl_open_port + vctl_client_new. */
+int vctl_connect(const char *spec, unsigned baud, int timeout_ms, const struct vctl_client_config *config,
+                 struct vctl_client **client, char *error, size_t error_size);
+/* Wraps a connected descriptor (owned from here: closed by vctl_client_free). */
+struct vctl_client *vctl_client_new(int fd, const struct vctl_client_config *config);
+void vctl_client_free(struct vctl_client *client);
+int vctl_client_fd(const struct vctl_client *client);
+/* The message of the last error ("no response to 'status' (id 5) within 3 s ..."). */
+const char *vctl_client_error(const struct vctl_client *client);
+/* Sets the last error; returns error. */
+int vctl_client_set_error(struct vctl_client *client, int error, const char *format, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* Switches the console to JSON mode, whatever mode it is in ("mode json" then a
+ * request with a fresh id; resent every resend_ms while nothing answers, e.g. while
+ * the machine boots). Lines that arrived before (a backlog) are not reported as
+ * events. */
+int vctl_enter_json(struct vctl_client *client, int timeout_ms);
+/* True when the console answered 'mode json' from human mode (vctl_restore_mode
+ * then switches it back). */
+bool vctl_client_found_human(const struct vctl_client *client);
+int vctl_restore_mode(struct vctl_client *client, int timeout_ms);
+
+void vctl_request_init(struct vctl_request *request);
+void vctl_request_release(struct vctl_request *request); /* frees what it holds; forgets it if in flight */
+/* Sends {"id":N,"cmd":CMD<,MEMBERS>} + CR. MEMBERS: raw JSON object members or NULL. */
+int vctl_send(struct vctl_client *client, struct vctl_request *request, const char *cmd, const char *members);
+/* Waits for the response (timeout_ms < 0: no limit). Streamed chunks are delivered meanwhile. */
+int vctl_wait(struct vctl_client *client, struct vctl_request *request, int timeout_ms);
+int vctl_call(struct vctl_client *client, struct vctl_request *request, const char *cmd, const char *members,
+              int timeout_ms);
+/* The response's status (an HRESULT; VIGIL_E_PROTOCOL-like 0xFFFFFFFF if it has none). */
+uint32_t vctl_response_status(const struct vctl_request *request);
+const struct vj_value *vctl_response_result(const struct vctl_request *request);
+/* The response's "message", or the status' sentence. */
+const char *vctl_response_message(const struct vctl_request *request);
+const char *vctl_response_status_name(const struct vctl_request *request, char *buffer, size_t size);
+
+/* The oldest queued event (caller frees it with vj_free), waiting up to timeout_ms
+ * (0: only what is queued or readable now; < 0: no limit). */
+int vctl_next_event(struct vctl_client *client, int timeout_ms, struct vj_value **event);
+/* Reads and dispatches what arrives within timeout_ms (returns VCTL_OK when nothing did). */
+int vctl_pump(struct vctl_client *client, int timeout_ms);
+/* Writes bytes as they are. */
+int vctl_send_raw(struct vctl_client *client, const void *data, size_t length, int timeout_ms);
+
+struct vctl_client_counters {
+    uint64_t lines, log_lines, malformed_lines, overlong_lines, stray_lines, rejected_lines;
+    uint64_t events, events_dropped, backlog_lines;
+};
+void vctl_client_counters(const struct vctl_client *client, struct vctl_client_counters *counters);
+/* Bytes received after the last complete line (e.g. a prompt); valid until the next read. */
+size_t vctl_client_pending(const struct vctl_client *client, const char **data);
+/* True once the console closed the connection. */
+bool vctl_client_closed(const struct vctl_client *client);
+
+/* Milliseconds on CLOCK_MONOTONIC. */
+int64_t vctl_now_ms(void);
+
+#endif
