@@ -67,6 +67,14 @@ list(TRANSFORM VIGIL_IMAGE_SOURCES PREPEND ${VIGIL_SOURCE_DIR}/)
 
 add_executable(vigil.elf ${VIGIL_IMAGE_SOURCES})
 target_compile_definitions(vigil.elf PRIVATE VIGIL_VERSION="${PROJECT_VERSION}")
+# Benchmark variant (ExternalProject image-bench in superbuild-image.cmake): VMCALL,
+# CPUID and the doorbell OUT only advance RIP (hv/vmexit.c), output
+# vigil-empty-dispatch.elf, no test guests. tools/bench compares it with vigil.elf.
+option(VIGIL_BENCH_EMPTY_DISPATCH "empty-handler dispatch for tools/bench (never for use)" OFF)
+if(VIGIL_BENCH_EMPTY_DISPATCH)
+  target_compile_definitions(vigil.elf PRIVATE VIGIL_BENCH_EMPTY_DISPATCH=1)
+  set_target_properties(vigil.elf PROPERTIES OUTPUT_NAME vigil-empty-dispatch.elf)
+endif()
 target_include_directories(vigil.elf PRIVATE ${VIGIL_SOURCE_DIR} ${VIGIL_SOURCE_DIR}/guest-svc/include)
 target_compile_options(vigil.elf PRIVATE
   $<$<COMPILE_LANGUAGE:C>:-Wall -Wextra -Werror -nostdinc "SHELL:-isystem ${VIGIL_NEWLIB_PREFIX}/x86_64-elf/include" "SHELL:-isystem ${VIGIL_GCC_INCLUDE}">)
@@ -80,4 +88,6 @@ find_program(VIGIL_OBJDUMP objdump REQUIRED)
 add_custom_command(TARGET vigil.elf POST_BUILD
   COMMAND ${CMAKE_COMMAND} -DIMAGE=$<TARGET_FILE:vigil.elf> -DOBJDUMP=${VIGIL_OBJDUMP} -P ${VIGIL_SOURCE_DIR}/cmake/check-no-simd.cmake
   COMMENT "Checking vigil.elf for SSE/AVX instructions")
-add_subdirectory(${VIGIL_SOURCE_DIR}/tests/guests ${CMAKE_CURRENT_BINARY_DIR}/guests)
+if(NOT VIGIL_BENCH_EMPTY_DISPATCH)
+  add_subdirectory(${VIGIL_SOURCE_DIR}/tests/guests ${CMAKE_CURRENT_BINARY_DIR}/guests)
+endif()

@@ -15,6 +15,26 @@ ExternalProject_Add(image
   DEPENDS newlib
   BUILD_BYPRODUCTS ${CMAKE_BINARY_DIR}/vigil.elf)
 
+# The benchmark variant with an empty-handler dispatch (tools/bench: dispatch
+# overhead): build/bench/vigil-empty-dispatch.elf. Not in the default build;
+# tools/bench builds it (cmake --build BUILD --target image-bench).
+ExternalProject_Add(image-bench
+  SOURCE_DIR ${VIGIL_SOURCE_DIR}
+  BINARY_DIR ${CMAKE_BINARY_DIR}/image-bench
+  CMAKE_GENERATOR Ninja
+  CMAKE_ARGS
+    -DVIGIL_FREESTANDING=ON
+    -DCMAKE_TOOLCHAIN_FILE=${VIGIL_SOURCE_DIR}/cmake/toolchain-x86_64-elf.cmake
+    -DCMAKE_BUILD_TYPE=RelWithDebInfo
+    -DVIGIL_NEWLIB_PREFIX=${VIGIL_NEWLIB_PREFIX}
+    -DVIGIL_OUTPUT_DIR=${CMAKE_BINARY_DIR}/bench
+    -DVIGIL_BENCH_EMPTY_DISPATCH=ON
+  INSTALL_COMMAND ""
+  BUILD_ALWAYS ON
+  EXCLUDE_FROM_ALL ON
+  DEPENDS newlib
+  BUILD_BYPRODUCTS ${CMAKE_BINARY_DIR}/bench/vigil-empty-dispatch.elf)
+
 # A GRUB rescue ISO (BIOS; hybrid with UEFI when grub-efi-amd64-bin is present) for
 # Bochs and for real hardware.
 add_custom_command(OUTPUT ${CMAKE_BINARY_DIR}/vigil.iso

@@ -9,6 +9,9 @@
 #include "hv/idle.h"
 #include "hv/panic.h"
 #include "hv/service.h"
+#ifdef VIGIL_BENCH_EMPTY_DISPATCH
+#include <vigil/abi.h> /* VIGIL_DOORBELL_PORT */
+#endif
 
 #define EXIT_REASON_ENTRY_FAILURE_BIT (1u << 31)
 
@@ -191,6 +194,18 @@ void vmexit_dispatch(struct guest_registers *registers)
      * (SDM Vol. 3C §28.2.4); an event cut short by this exit goes back in. */
     reinject_interrupted_event();
 
+#ifdef VIGIL_BENCH_EMPTY_DISPATCH
+    /* Benchmark build only (CMake option VIGIL_BENCH_EMPTY_DISPATCH, target image-bench,
+     * build/bench/vigil-empty-dispatch.elf): VMCALL, CPUID and an OUT to the doorbell port
+     * skip their handlers and only advance RIP, so tools/bench can compare a round trip
+     * through the real handlers with the bare cost of exit, dispatch and entry. Never
+     * defined in vigil.elf. */
+    if (context.reason == EXIT_REASON_VMCALL || context.reason == EXIT_REASON_CPUID ||
+        (context.reason == EXIT_REASON_IO_INSTRUCTION && (uint16_t)(context.qualification >> 16) == VIGIL_DOORBELL_PORT)) {
+        vmexit_skip_instruction();
+        return;
+    }
+#endif
     const struct vmexit_table_entry *entry = context.reason < VMEXIT_REASON_LIMIT ? &exit_table[context.reason] : 0;
     if (!entry || !entry->handle)
         guest_stop("unexpected VM exit %u (%s), qualification 0x%lx", context.reason,

@@ -88,6 +88,16 @@ void vmexit_handle_vmcall(struct vmexit_context *context)
     case VIGIL_HYPERCALL_DOORBELL:
         r->rax = service_doorbell();
         break;
+    case VIGIL_HYPERCALL_EXIT_COUNT: {
+        const struct vmexit_statistics *statistics = vmexit_get_statistics();
+        uint32_t reason = (uint32_t)r->rbx; /* a 32-bit guest leaves RBX[63:32] undefined */
+        uint64_t count = reason == VIGIL_EXIT_COUNT_TOTAL ? statistics->total
+                         : reason < VMEXIT_REASON_LIMIT   ? statistics->by_reason[reason]
+                                                          : 0;
+        r->rax = count;
+        r->rdx = count >> 32;
+        break;
+    }
     default:
         r->rax = VIGIL_HYPERCALL_ERROR_UNKNOWN;
         break;

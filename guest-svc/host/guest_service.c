@@ -271,8 +271,10 @@ static void sample_heartbeat(struct guest_service *service, uint64_t now)
         gs_emit(service, GUEST_EVENT_HEARTBEAT_ANOMALY, "heartbeat counter jumped to %llu",
                 (unsigned long long)counter);
     if (outcome.transition == HEARTBEAT_STOPPED)
-        gs_emit(service, GUEST_EVENT_HEARTBEAT_STOPPED, "no heartbeat for %u ms",
-                (unsigned)service->monitor.failure_interval_ms);
+        gs_emit(service, GUEST_EVENT_HEARTBEAT_STOPPED, "no heartbeat for %u ms (guest TSC %llu)",
+                (unsigned)service->monitor.failure_interval_ms,
+                (unsigned long long)(service->platform.guest_tsc ? service->platform.guest_tsc(service->platform.context)
+                                                                 : 0)); /* detection latency: tools/bench */
     else if (outcome.transition == HEARTBEAT_RESUMED)
         gs_emit(service, GUEST_EVENT_HEARTBEAT_RESUMED, "heartbeat resumed after %llu ms",
                 (unsigned long long)outcome.gap_ms);

@@ -56,6 +56,13 @@
 #define VIGIL_HYPERCALL_VERSION 0u  /* RAX <- VIGIL_ABI_VERSION */
 #define VIGIL_HYPERCALL_PING 1u     /* RAX <- RBX + 1: a round trip with nothing else to do */
 #define VIGIL_HYPERCALL_DOORBELL 2u /* same as the doorbell OUT; RAX <- doorbell result */
+/* For benchmarks (tools/bench): RAX <- how many VM exits vigil has counted, of basic
+ * exit reason RBX (0..69, SDM Vol. 3D Appendix C) or of every reason if RBX is
+ * VIGIL_EXIT_COUNT_TOTAL; RDX <- the same count >> 32 (for 32-bit guests, which see
+ * only EAX). The count includes this VMCALL's own exit (counted before it is handled).
+ * An RBX past the table reads 0. Read-only: it changes nothing in the hypervisor. */
+#define VIGIL_HYPERCALL_EXIT_COUNT 3u
+#define VIGIL_EXIT_COUNT_TOTAL 0xFFFFFFFFu
 #define VIGIL_HYPERCALL_ERROR_UNKNOWN ((uint64_t)-1) /* unknown hypercall number */
 
 /* ---- Status codes: HRESULTs, Virtual Server's values where one exists -------- */
