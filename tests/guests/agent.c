@@ -6,7 +6,9 @@
  * as "vigil-agent 1.0.0" / "vigil test guest" / hostname=NAME (default
  * "agent-guest"), then beats every period_ms=N (default 1000) and polls the
  * mailbox every AGENT_POLL_MS, so requests are answered quickly while the
- * heartbeat keeps the declared period. Each request handled prints one
+ * heartbeat keeps the declared period. register_delay_ms=N (default 0) waits
+ * N ms (guest TSC) before registering: a running guest whose Additions are not
+ * there yet, for tests of the operations' refusals. Each request handled prints one
  * "agent: ..." line on COM2.
  *
  * EXECUTE runs built-in commands (no processes here):
@@ -606,6 +608,13 @@ void guest_main(uint32_t magic, uint32_t info)
     }
     period_cycles = ms_to_cycles(period_ms);
     poll_cycles = ms_to_cycles(AGENT_POLL_MS < period_ms ? AGENT_POLL_MS : period_ms);
+
+    uint64_t register_delay_ms = guest_cmdline_number("register_delay_ms", 0);
+    if (register_delay_ms > 0) {
+        guest_print("agent: registering in %llu ms\n", (unsigned long long)register_delay_ms);
+        for (uint64_t end = rdtsc() + ms_to_cycles(register_delay_ms); rdtsc() < end;)
+            __asm__ volatile("pause");
+    }
 
     uint32_t capabilities = VIGIL_CAPABILITY_EXECUTE | VIGIL_CAPABILITY_SHUTDOWN | VIGIL_CAPABILITY_PARAMETERS |
                             VIGIL_CAPABILITY_TIME_SYNC | VIGIL_CAPABILITY_INSTALL_ADDITIONS;
