@@ -16,6 +16,7 @@
 #include "hv/page_pool.h"
 #include "hv/panic.h"
 #include "hv/service.h"
+#include "hv/timer.h"
 #include "hv/vcpu.h"
 #include "hv/version.h"
 #include "hv/vmexit_io.h"
@@ -63,8 +64,24 @@ static uint64_t place_pool(const struct boot_info *boot)
                      ((image.segments[i].physical_address + image.segments[i].memory_size + 0xFFF) & ~0xFFFull) -
                          (image.segments[i].physical_address & ~0xFFFull),
                      MEMMAP_RESERVED);
-    uint64_t base;
-    if (!memmap_find_free(&allocation_map, POOL_SIZE, POOL_ALIGNMENT, IDENTITY_MAP_LIMIT, &base))
+    /* The highest aligned block of RAM below 4 GiB: low memory stays the guest's,
+     * and the pool's address depends only on the machine's RAM, not on the sizes
+     * of the modules GRUB placed after the hypervisor. */
+    uint64_t base = 0;
+    for (unsigned i = 0; i < allocation_map.count; i++) {
+        const struct memmap_entry *entry = &allocation_map.entries[i];
+        if (entry->type != MEMMAP_RAM || entry->base >= IDENTITY_MAP_LIMIT)
+            continue;
+        uint64_t end = entry->base + entry->length;
+        if (end > IDENTITY_MAP_LIMIT)
+            end = IDENTITY_MAP_LIMIT;
+        if (end < POOL_SIZE)
+            continue;
+        uint64_t candidate = (end - POOL_SIZE) & ~(POOL_ALIGNMENT - 1);
+        if (candidate >= entry->base && candidate >= (1ull << 20) && candidate > base)
+            base = candidate;
+    }
+    if (base == 0)
         panic("no free 2 MiB of RAM below 4 GiB for the hypervisor's page pool");
     return base;
 }
@@ -104,18 +121,6 @@ static void offer_additions_package(const struct boot_info *boot)
     additions_package.size = (uint32_t)(module->end - module->start);
     log_info("Additions package %s: module 1 at 0x%lx, %lu bytes, read-only to the guest", additions_package.version,
              (unsigned long)additions_package.address, (unsigned long)additions_package.size);
-}
-
-static uint32_t preemption_timer_ticks(const struct vmx_capabilities *capabilities, uint64_t tsc_frequency,
-                                       uint32_t tick_ms)
-{
-    uint64_t tsc_per_tick = tsc_frequency / 1000 * tick_ms;
-    uint64_t ticks = tsc_per_tick >> capabilities->preemption_timer_rate_shift;
-    if (ticks == 0)
-        ticks = 1;
-    if (ticks > 0xFFFFFFFFull)
-        ticks = 0xFFFFFFFFull;
-    return (uint32_t)ticks;
 }
 
 static void configure_ports(const struct hv_options *options, uint64_t rsdp_address)
@@ -222,10 +227,11 @@ void guest_launch(struct boot_info *boot, const struct hv_options *options, cons
         .eax = MULTIBOOT1_BOOTLOADER_MAGIC_VALUE,
         .ebx = GUEST_BOOT_INFO_ADDRESS,
     };
-    uint32_t timer_ticks = preemption_timer_ticks(capabilities, tsc_frequency, options->tick_ms);
+    timer_configure(tsc_frequency, options->tick_ms, capabilities->preemption_timer_rate_shift);
+    uint32_t timer_ticks = timer_preemption_value();
     vcpu_setup(&the_vcpu, capabilities, &pool, ept_pointer(&ept, false), timer_ticks, &entry);
     configure_ports(options, boot->rsdp_address);
-    idle_configure(options->guest_exit, options->tick_ms);
+    idle_configure(options->guest_exit);
     service_start(shared_region);
     log_info("guest service: shared region 0x%lx-0x%lx (status page, request slot, response slot), doorbell port 0x%x",
              (unsigned long)shared_region, (unsigned long)(shared_region + VIGIL_SHARED_REGION_SIZE - 1),

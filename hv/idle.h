@@ -7,10 +7,11 @@
 
 #include "hv/cmdline.h"
 
-void idle_configure(enum guest_exit_policy policy, uint32_t tick_ms);
+void idle_configure(enum guest_exit_policy policy);
 /* guest_exit=poweroff: power off (or apply the stop policy if the guest failed).
  * guest_exit=console: keep the console and the service's clock running, polled
- * from a loop (no guest, no VM exits), until the operator powers off. */
+ * from a loop (no guest, no VM exits: hv/timer.c by the TSC), until the
+ * operator powers off. */
 __attribute__((noreturn)) void idle_after_guest(const char *reason, bool powered_off);
 
 #endif

@@ -8,9 +8,10 @@
 #include "hv/version.h"
 #include "hv/vmexit.h"
 
-/* Bytes taken from the UART per tick: its FIFO holds 16, and at 115200 baud a
- * 50 ms tick brings at most ~576; what is left waits for the next tick. */
-#define POLL_BYTES_PER_TICK 256
+/* Bytes taken from the UART per poll: bounded so a UART that always reports
+ * data (noise, a stuck line) cannot hold the hypervisor. hv/timer.c polls every
+ * millisecond while input flows. */
+#define POLL_BYTES_PER_CALL 256
 
 static struct uart16550 *console_uart;
 static bool started;
@@ -101,17 +102,25 @@ void operator_console_start(struct uart16550 *uart, struct guest_service *servic
     started = true;
 }
 
-void operator_console_poll(void)
+unsigned operator_console_receive(void)
 {
     if (!started)
-        return;
-    for (unsigned i = 0; i < POLL_BYTES_PER_TICK; i++) {
+        return 0;
+    unsigned received = 0;
+    while (received < POLL_BYTES_PER_CALL) {
         int byte = uart16550_getc(console_uart);
         if (byte < 0)
             break;
         console_input_byte((uint8_t)byte);
+        received++;
     }
-    console_tick();
+    return received;
+}
+
+void operator_console_tick(void)
+{
+    if (started)
+        console_tick();
 }
 
 void operator_console_event(const struct guest_service_event *event)

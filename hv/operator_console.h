@@ -7,9 +7,10 @@
 #include "guest-svc/host/guest_service.h"
 
 void operator_console_start(struct uart16550 *uart, struct guest_service *service);
-/* From the timer tick: reads what the UART holds (bounded), then lets the
- * console print what arrived on its own. */
-void operator_console_poll(void);
+/* Feeds what the UART holds (bounded) to the console; returns the bytes read. */
+unsigned operator_console_receive(void);
+/* From the tick: lets the console print what arrived on its own. */
+void operator_console_tick(void);
 /* The guest service's event hook. */
 void operator_console_event(const struct guest_service_event *event);
 

@@ -1,15 +1,57 @@
 #include "hv/timer.h"
 
+#include <stdbool.h>
+
+#include "arch/x86_64/cpu.h"
 #include "hv/operator_console.h"
 #include "hv/service.h"
 
+static uint64_t tick_tsc = 1, fast_poll_tsc = 1, linger_tsc;
+static unsigned rate_shift;
+static uint64_t next_tick, next_poll, fast_until;
 static uint64_t ticks;
 
-void hv_timer_tick(void)
+void timer_configure(uint64_t tsc_frequency_hz, uint32_t tick_ms, unsigned preemption_timer_rate_shift)
 {
-    ticks++;
-    service_tick();
-    operator_console_poll();
+    tick_tsc = tsc_frequency_hz / 1000 * tick_ms;
+    fast_poll_tsc = tsc_frequency_hz / 1000000 * TIMER_FAST_POLL_US;
+    linger_tsc = tsc_frequency_hz / 1000 * TIMER_FAST_POLL_LINGER_MS;
+    if (tick_tsc == 0)
+        tick_tsc = 1;
+    if (fast_poll_tsc == 0)
+        fast_poll_tsc = 1;
+    rate_shift = preemption_timer_rate_shift;
+    uint64_t now = cpu_read_tsc();
+    next_tick = next_poll = now + tick_tsc;
+    fast_until = 0;
+}
+
+void timer_run_due(void)
+{
+    uint64_t now = cpu_read_tsc();
+    if (now >= next_poll) {
+        if (operator_console_receive() > 0)
+            fast_until = now + linger_tsc;
+        next_poll = now + (now < fast_until ? fast_poll_tsc : tick_tsc);
+    }
+    if (now >= next_tick) {
+        next_tick = now + tick_tsc;
+        ticks++;
+        service_tick();
+        operator_console_tick();
+    }
+}
+
+uint32_t timer_preemption_value(void)
+{
+    uint64_t now = cpu_read_tsc();
+    uint64_t due = next_poll < next_tick ? next_poll : next_tick;
+    uint64_t units = due > now ? (due - now) >> rate_shift : 0;
+    if (units == 0)
+        units = 1;
+    if (units > 0xFFFFFFFFull)
+        units = 0xFFFFFFFFull;
+    return (uint32_t)units;
 }
 
 uint64_t hv_timer_ticks(void) { return ticks; }

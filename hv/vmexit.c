@@ -9,6 +9,7 @@
 #include "hv/idle.h"
 #include "hv/panic.h"
 #include "hv/service.h"
+#include "hv/timer.h"
 #ifdef VIGIL_BENCH_EMPTY_DISPATCH
 #include <vigil/abi.h> /* VIGIL_DOORBELL_PORT */
 #endif
@@ -206,6 +207,14 @@ void vmexit_dispatch(struct guest_registers *registers)
         return;
     }
 #endif
+    /* The tick and the console poll are due by the TSC, not only by the preemption
+     * timer (which counts guest time only): run them on any exit. */
+    timer_run_due();
+    bool reboot;
+    if (service_force_off_requested(&reboot))
+        guest_stop(reboot ? "forced off after the shutdown timeout (reboot requested; vigil does not restart guests)"
+                          : "forced off after the shutdown timeout");
+
     const struct vmexit_table_entry *entry = context.reason < VMEXIT_REASON_LIMIT ? &exit_table[context.reason] : 0;
     if (!entry || !entry->handle)
         guest_stop("unexpected VM exit %u (%s), qualification 0x%lx", context.reason,

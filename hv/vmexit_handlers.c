@@ -148,13 +148,8 @@ void vmexit_handle_invd(struct vmexit_context *context)
 void vmexit_handle_preemption_timer(struct vmexit_context *context)
 {
     (void)context;
-    if (the_vcpu.preemption_timer_saved)
-        vmcs_write32(VMCS_GUEST_PREEMPTION_TIMER_VALUE, the_vcpu.preemption_timer_ticks);
-    hv_timer_tick();
-    bool reboot;
-    if (service_force_off_requested(&reboot))
-        guest_stop(reboot ? "forced off after the shutdown timeout (reboot requested; vigil does not restart guests)"
-                          : "forced off after the shutdown timeout");
+    /* vmexit_dispatch runs the due work on every exit; here only the alarm is re-armed. */
+    vmcs_write32(VMCS_GUEST_PREEMPTION_TIMER_VALUE, timer_preemption_value());
 }
 
 void vmexit_handle_interrupt_window(struct vmexit_context *context)

@@ -213,6 +213,10 @@ enum gs_registration_result gs_register(struct guest_service *service)
     __asm__ volatile("" ::: "memory");
     if (status->registration_sequence != sequence)
         return GS_REGISTRATION_BUSY;
+    /* Already taken at this sequence (the tick saw it before the guest's REGISTER
+     * doorbell arrived, or the doorbell came twice): nothing new, no second event. */
+    if (service->registered && service->registration_seen && sequence == service->last_registration_sequence)
+        return GS_REGISTRATION_OK;
 
     service->registration_seen = true;
     service->last_registration_sequence = sequence;

@@ -424,7 +424,9 @@ void vcpu_intercept_io_ports(struct vcpu *vcpu, uint16_t port, unsigned count)
 
 unsigned fake_timer_ticks;
 
-void hv_timer_tick(void) { fake_timer_ticks++; }
+uint32_t fake_preemption_value = 12345;
+void timer_run_due(void) { fake_timer_ticks++; }
+uint32_t timer_preemption_value(void) { return fake_preemption_value; }
 
 /* ---- guest service -------------------------------------------------------------- */
 
@@ -478,5 +480,6 @@ void fake_reset_all(void)
     fake_ports_reset();
     fake_intercepts_reset();
     fake_timer_ticks = 0;
+    fake_preemption_value = 12345;
     memset(&fake_service, 0, sizeof fake_service);
 }

@@ -91,7 +91,8 @@ unsigned fake_io_intercept_count(void);
 const struct fake_io_intercept *fake_io_intercept(unsigned index);
 
 /* ---- timer ---------------------------------------------------------------- */
-extern unsigned fake_timer_ticks;
+extern unsigned fake_timer_ticks; /* calls of timer_run_due: one per dispatched exit */
+extern uint32_t fake_preemption_value;
 
 /* ---- guest service (hv/service.h) ------------------------------------------ */
 struct fake_service {

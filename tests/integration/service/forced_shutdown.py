@@ -52,5 +52,5 @@ def run(con):
     s.expect(sc.VM_E_VM_NOT_RUNNING, "shutdown", force=True)
     # the hung guest also stopped beating (default failure interval 10 s) on the way
     names = [e["event"] for e in con.events]
-    assert set(names) <= {"heartbeat-stopped"}, con.events
+    assert set(names) <= {"heartbeat-stopped", "additions-registered"}, con.events
     s.poweroff(guest_cut_off=False)
