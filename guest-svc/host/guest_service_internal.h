@@ -37,14 +37,17 @@ struct gs_request {
     bool internal;              /* a KILL the service sent itself: no callbacks */
     bool shutdown_force, shutdown_reboot;
     uint32_t length;            /* payload bytes */
-    uint32_t timeout_ms;        /* host-side deadline after sending */
+    uint32_t timeout_ms;        /* host-side deadline after sending (SHUTDOWN: after gs_commit) */
     struct guest_service_callbacks callbacks;
     char shutdown_reason[VIGIL_SHUTDOWN_REASON_MAX + 1];
+    /* SHUTDOWN: set by gs_commit (its timeout runs while it waits in the queue);
+     * any other request: set when it is sent */
+    uint64_t deadline_ms;
     /* once sent */
     uint32_t sequence;
-    uint64_t deadline_ms;
     uint32_t next_chunk;
     bool final_received;        /* SHUTDOWN accepted: now waiting for the guest to stop */
+    bool kill_acknowledged;     /* EXECUTE: the guest answered our out-of-band KILL before any chunk */
     uint8_t payload[VIGIL_MESSAGE_PAYLOAD_MAX];
 };
 

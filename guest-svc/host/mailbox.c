@@ -67,14 +67,33 @@ static void write_request_slot(struct guest_service *service, uint16_t operation
         service->platform.inject_interrupt(service->platform.context, (uint8_t)vector);
 }
 
+/* A SHUTDOWN's timeout runs from gs_commit, queued or not (an operator's
+ * `shutdown --force --timeout 3` must not wait behind a hung EXECUTE's 35 s), so
+ * the guest is told what is left of it when the request reaches the slot. */
+static void set_shutdown_time_left(struct gs_request *request, uint64_t now)
+{
+    struct vigil_shutdown_request header;
+    if (request->length < sizeof(header))
+        return;
+    uint64_t left = request->deadline_ms > now ? request->deadline_ms - now : 1u;
+    memcpy(&header, request->payload, sizeof(header));
+    header.timeout_ms = left > UINT32_MAX ? UINT32_MAX : (uint32_t)left;
+    memcpy(request->payload, &header, sizeof(header));
+}
+
 /* Sends service->in_flight, which the caller has filled. */
 static void send_in_flight(struct guest_service *service)
 {
     struct gs_request *request = &service->in_flight;
+    uint64_t now = gs_now(service);
     request->sequence = next_sequence(service);
     request->next_chunk = 0;
     request->final_received = false;
-    request->deadline_ms = gs_now(service) + request->timeout_ms;
+    request->kill_acknowledged = false;
+    if (request->operation == VIGIL_OP_SHUTDOWN && !request->internal)
+        set_shutdown_time_left(request, now); /* deadline_ms: set by gs_commit */
+    else
+        request->deadline_ms = now + request->timeout_ms;
     service->in_flight_valid = true;
     write_request_slot(service, request->operation, request->payload, request->length, request->sequence);
 }
@@ -97,6 +116,8 @@ void gs_commit(struct guest_service *service, struct gs_request *request, uint32
         service->next_request_id = 1;
     if (request_id)
         *request_id = request->id;
+    if (request->operation == VIGIL_OP_SHUTDOWN)
+        request->deadline_ms = gs_now(service) + request->timeout_ms; /* also while queued: gs_expire */
     if (request == &service->in_flight)
         send_in_flight(service);
     else
@@ -195,10 +216,37 @@ void gs_fail_all(struct guest_service *service, uint32_t status)
     service->kill_sequence = 0;
 }
 
-void gs_expire(struct guest_service *service, uint64_t now)
+/* Removes the index-th queued request (0 = the head) and returns what its
+ * completion needs. */
+static struct finished remove_queued(struct guest_service *service, uint32_t index)
 {
-    if (!service->in_flight_valid || now < service->in_flight.deadline_ms)
-        return;
+    struct gs_request *request = &service->queue[(service->queue_head + index) % GUEST_SERVICE_QUEUE_MAX];
+    struct finished done = {request->id, request->internal, request->callbacks};
+    for (uint32_t j = index; j + 1 < service->queue_count; j++)
+        service->queue[(service->queue_head + j) % GUEST_SERVICE_QUEUE_MAX] =
+            service->queue[(service->queue_head + j + 1) % GUEST_SERVICE_QUEUE_MAX];
+    service->queue_count--;
+    return done;
+}
+
+/* A forced SHUTDOWN reached its deadline (in flight, or still queued behind
+ * another request): the hypervisor stops the guest itself. The SHUTDOWN, already
+ * taken out of the mailbox (done), completes with S_OK; everything else with
+ * VM_E_VM_NOT_RUNNING (gs_mark_stopped). */
+static void force_off(struct guest_service *service, const struct finished *done, bool reboot, const char *reason,
+                      uint32_t timeout_ms, bool was_queued)
+{
+    if (service->platform.force_guest_off)
+        service->platform.force_guest_off(service->platform.context, reboot, reason);
+    gs_emit(service, GUEST_EVENT_GUEST_SHUTDOWN, "forced %s after %u ms%s: %s", reboot ? "reset" : "power off",
+            (unsigned)timeout_ms, was_queued ? " (still queued)" : "", reason[0] ? reason : "no reason given");
+    service->running = false; /* the callback must not queue to a guest that is gone */
+    deliver_status(service, done, VIGIL_S_OK);
+    gs_mark_stopped(service);
+}
+
+static void expire_in_flight(struct guest_service *service)
+{
     struct gs_request *request = &service->in_flight;
     if (request->internal) {
         gs_log(service, "the guest did not acknowledge KILL (sequence %u)", (unsigned)request->sequence);
@@ -210,20 +258,64 @@ void gs_expire(struct guest_service *service, uint64_t now)
         memcpy(reason, request->shutdown_reason, sizeof(reason));
         bool reboot = request->shutdown_reboot;
         uint32_t timeout = request->timeout_ms;
-        if (service->platform.force_guest_off)
-            service->platform.force_guest_off(service->platform.context, reboot, reason);
-        gs_emit(service, GUEST_EVENT_GUEST_SHUTDOWN, "forced %s after %u ms: %s", reboot ? "reset" : "power off",
-                (unsigned)timeout, reason[0] ? reason : "no reason given");
-        service->running = false; /* the callback must not queue to a guest that is gone */
         struct finished done = take_in_flight(service);
-        deliver_status(service, &done, VIGIL_S_OK);
-        gs_mark_stopped(service);
+        force_off(service, &done, reboot, reason, timeout, false);
+        return;
+    }
+    if (request->operation == VIGIL_OP_EXECUTE && request->kill_acknowledged) {
+        /* The guest answered the KILL guest_service_kill sent, and nothing of the
+         * command came within GS_KILL_TIMEOUT_MS after: it never started (the KILL
+         * replaced it in the slot before the guest copied it out). Not a timeout,
+         * and no second KILL: the guest has taken one since (see gs_kill). */
+        gs_log(service, "request %u (EXECUTE) killed before the guest started it", (unsigned)request->id);
+        struct finished done = take_in_flight(service);
+        struct guest_service_result result;
+        memset(&result, 0, sizeof(result));
+        result.status = VIGIL_E_ABORT;
+        result.exit_code = -1;
+        result.execute_flags = VIGIL_EXECUTE_KILLED;
+        deliver(service, &done, &result);
         return;
     }
     service->statistics.requests_timed_out++;
     gs_log(service, "request %u (%s) timed out after %u ms", (unsigned)request->id,
            operation_name(request->operation), (unsigned)request->timeout_ms);
     fail_in_flight(service, VIGIL_VM_E_TIMED_OUT);
+}
+
+/* SHUTDOWNs still queued whose timeout (counted from gs_commit) has passed:
+ * forced ones stop the guest now, the others end with VM_E_TIMED_OUT and never
+ * reach the guest. */
+static void expire_queued_shutdowns(struct guest_service *service, uint64_t now)
+{
+    for (uint32_t i = 0; i < service->queue_count && service->running;) {
+        const struct gs_request *request = &service->queue[(service->queue_head + i) % GUEST_SERVICE_QUEUE_MAX];
+        if (request->operation != VIGIL_OP_SHUTDOWN || request->internal || now < request->deadline_ms) {
+            i++;
+            continue;
+        }
+        char reason[VIGIL_SHUTDOWN_REASON_MAX + 1];
+        memcpy(reason, request->shutdown_reason, sizeof(reason));
+        bool force = request->shutdown_force, reboot = request->shutdown_reboot;
+        uint32_t id = request->id, timeout = request->timeout_ms;
+        struct finished done = remove_queued(service, i);
+        if (force) {
+            force_off(service, &done, reboot, reason, timeout, true);
+            return;
+        }
+        service->statistics.requests_timed_out++;
+        gs_log(service, "request %u (SHUTDOWN) timed out after %u ms, still queued", (unsigned)id,
+               (unsigned)timeout);
+        deliver_status(service, &done, VIGIL_VM_E_TIMED_OUT); /* may queue more: i stays */
+    }
+}
+
+void gs_expire(struct guest_service *service, uint64_t now)
+{
+    if (service->in_flight_valid && now >= service->in_flight.deadline_ms)
+        expire_in_flight(service);
+    if (service->running)
+        expire_queued_shutdowns(service, now);
 }
 
 uint32_t gs_kill(struct guest_service *service, uint32_t request_id)
@@ -235,8 +327,21 @@ uint32_t gs_kill(struct guest_service *service, uint32_t request_id)
     if (service->in_flight_valid && !service->in_flight.internal && service->in_flight.id == request_id) {
         if (service->in_flight.operation != VIGIL_OP_EXECUTE)
             return VIGIL_E_INVALIDARG;
-        /* Out of band: the EXECUTE stays in flight and reports KILLED in its final
-         * chunk; the guest's answer to the KILL itself is accepted and dropped. */
+        /* Out of band: the KILL replaces the EXECUTE in the request slot; the
+         * EXECUTE stays in flight and reports KILLED in its final chunk; the guest's
+         * answer to the KILL itself is accepted (reply()).
+         *
+         * The guest may not have copied the EXECUTE out yet: then the KILL replaced
+         * it and it never runs, so no chunk of it will ever come. The host cannot
+         * tell that case from a command that runs without output yet (the guest
+         * leaves no trace of taking a request), so the EXECUTE is NOT completed here
+         * without sending anything: a command already running would go on unkilled
+         * with its end dropped as unsolicited. The KILL is always sent (harmless if
+         * nothing runs), and if the guest answers it before any chunk of the
+         * EXECUTE, the EXECUTE gets GS_KILL_TIMEOUT_MS for its final chunk (a running
+         * command's KILLED end follows its KILL's answer); after that it completes as
+         * killed before it started (E_ABORT, KILLED, like a queued one) instead of
+         * ending VM_E_TIMED_OUT at its full deadline (expire_in_flight). */
         uint32_t sequence = next_sequence(service);
         service->kill_sequence = sequence;
         write_request_slot(service, VIGIL_OP_KILL, NULL, 0, sequence);
@@ -249,11 +354,7 @@ uint32_t gs_kill(struct guest_service *service, uint32_t request_id)
         if (service->queue[index].operation != VIGIL_OP_EXECUTE)
             return VIGIL_E_INVALIDARG;
         /* Never sent: complete it here, killed before it started. */
-        struct finished done = {request_id, false, service->queue[index].callbacks};
-        for (uint32_t j = i; j + 1 < service->queue_count; j++)
-            service->queue[(service->queue_head + j) % GUEST_SERVICE_QUEUE_MAX] =
-                service->queue[(service->queue_head + j + 1) % GUEST_SERVICE_QUEUE_MAX];
-        service->queue_count--;
+        struct finished done = remove_queued(service, i);
         struct guest_service_result result;
         memset(&result, 0, sizeof(result));
         result.status = VIGIL_E_ABORT;
@@ -432,6 +533,15 @@ static uint32_t reply(struct guest_service *service, const struct vigil_message 
     if (service->kill_sequence && message->sequence == service->kill_sequence &&
         message->operation == VIGIL_OP_KILL) {
         service->kill_sequence = 0; /* the answer to an out-of-band KILL */
+        struct gs_request *execute = &service->in_flight;
+        if (service->in_flight_valid && execute->operation == VIGIL_OP_EXECUTE && !execute->internal &&
+            execute->next_chunk == 0) {
+            /* Nothing of the command yet: it may never have started (gs_kill). */
+            execute->kill_acknowledged = true;
+            uint64_t end = gs_now(service) + GS_KILL_TIMEOUT_MS;
+            if (end < execute->deadline_ms)
+                execute->deadline_ms = end;
+        }
         return VIGIL_DOORBELL_ACCEPTED;
     }
     struct gs_request *request = &service->in_flight;
@@ -451,6 +561,10 @@ static uint32_t reply(struct guest_service *service, const struct vigil_message 
     }
     request->next_chunk++;
     service->statistics.chunks_received++;
+    /* A chunk after the KILL's answer: the command did start. It keeps the
+     * shortened deadline; if its end does not come, it times out (and is killed
+     * again) like any EXECUTE. */
+    request->kill_acknowledged = false;
 
     switch (request->operation) {
     case VIGIL_OP_EXECUTE: return execute_reply(service, message);

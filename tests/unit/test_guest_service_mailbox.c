@@ -525,6 +525,91 @@ static void test_kill_queued_command(void **state)
     assert_int_equal(last_result()->request_id, second);
 }
 
+/* guest_service_kill before the guest has taken the EXECUTE out of the slot: the
+ * KILL replaces it, so it never runs and nothing of it ever comes. Once the guest
+ * answers the KILL, the EXECUTE ends as killed GS_KILL_TIMEOUT_MS later, not
+ * VM_E_TIMED_OUT at its full deadline; nothing more is sent for it. */
+static void test_kill_execute_the_guest_never_took(void **state)
+{
+    (void)state;
+    uint32_t id = start_ls(0); /* host deadline: the default 30 s */
+    uint32_t queued;
+    assert_int_equal(guest_service_nop(service, &fake_callbacks, &queued), VIGIL_S_OK);
+    assert_int_equal(guest_service_kill(service, id), VIGIL_S_OK);
+    assert_int_equal(fake.result_count, 0); /* not at once: it might be running */
+    assert_int_equal(fake_request_slot()->operation, VIGIL_OP_KILL);
+    uint32_t kill_sequence = fake_request_slot()->sequence;
+    fake_run(1000, 100);
+    /* the guest only ever saw the KILL (nothing runs) and answers it */
+    assert_int_equal(guest_send(kill_sequence, VIGIL_OP_KILL, 0, 0, 0, NULL, 0), VIGIL_DOORBELL_ACCEPTED);
+    fake_run(GS_KILL_TIMEOUT_MS - 100, 100);
+    assert_int_equal(fake.result_count, 0);
+    assert_int_equal(fake_request_slot()->sequence, kill_sequence); /* nothing else sent meanwhile */
+    fake_run(100, 100);
+    assert_int_equal(fake.result_count, 1);
+    assert_int_equal(last_result()->request_id, id);
+    assert_int_equal(last_result()->status, VIGIL_E_ABORT);
+    assert_int_equal(last_result()->exit_code, -1);
+    assert_int_equal(last_result()->execute_flags, VIGIL_EXECUTE_KILLED);
+    const struct guest_service_statistics *stats = guest_service_get_statistics(service);
+    assert_int_equal(stats->requests_timed_out, 0);
+    assert_int_equal(stats->replies_unsolicited, 0);
+    assert_true(fake_log_contains("killed before the guest started it"));
+    /* no second KILL: the queue moves on to the NOP */
+    assert_int_equal(fake_request_slot()->operation, VIGIL_OP_NOP);
+    assert_int_equal(guest_reply(0, VIGIL_S_OK, 0, NULL, 0), VIGIL_DOORBELL_ACCEPTED);
+    assert_int_equal(last_result()->request_id, queued);
+    assert_int_equal(fake.result_count, 2);
+}
+
+/* The same KILL, but the guest had taken the EXECUTE and it ran without output:
+ * its KILLED end follows the KILL's answer and is what the request reports. */
+static void test_kill_silent_running_execute(void **state)
+{
+    (void)state;
+    uint32_t id = start_ls(0);
+    uint32_t sequence = fake_request_slot()->sequence;
+    assert_int_equal(guest_service_kill(service, id), VIGIL_S_OK);
+    uint32_t kill_sequence = fake_request_slot()->sequence;
+    assert_int_equal(guest_send(kill_sequence, VIGIL_OP_KILL, 0, 0, 0, NULL, 0), VIGIL_DOORBELL_ACCEPTED);
+    fake_run(GS_KILL_TIMEOUT_MS - 100, 100);
+    struct vigil_execute_result end = {137, VIGIL_EXECUTE_KILLED};
+    assert_int_equal(guest_send(sequence, VIGIL_OP_EXECUTE, 0, 0, 0, &end, sizeof(end)), VIGIL_DOORBELL_ACCEPTED);
+    assert_int_equal(fake.result_count, 1);
+    assert_int_equal(last_result()->request_id, id);
+    assert_int_equal(last_result()->status, VIGIL_S_OK);
+    assert_int_equal(last_result()->exit_code, 137);
+    assert_int_equal(last_result()->execute_flags, VIGIL_EXECUTE_KILLED);
+    fake_run(60000, 1000); /* nothing expires later */
+    assert_int_equal(fake.result_count, 1);
+    assert_false(pending());
+}
+
+/* A command that had started (a chunk came) keeps waiting for its end after the
+ * KILL's answer, and if the guest never answers the KILL the EXECUTE times out at
+ * its own deadline as before. */
+static void test_kill_execute_unanswered_kill_times_out(void **state)
+{
+    (void)state;
+    uint32_t id = start_ls(0);
+    assert_int_equal(guest_service_kill(service, id), VIGIL_S_OK);
+    fake_run(GUEST_SERVICE_REQUEST_TIMEOUT_DEFAULT_MS - 1000, 1000);
+    assert_int_equal(fake.result_count, 0);
+    fake_run(1000, 1000);
+    assert_int_equal(last_result()->status, VIGIL_VM_E_TIMED_OUT);
+    assert_int_equal(fake_request_slot()->operation, VIGIL_OP_KILL); /* killed again, as any expired EXECUTE */
+
+    fake.result_count = 0;
+    fake_run(GS_KILL_TIMEOUT_MS, 100); /* that KILL is never answered either */
+    id = start_ls(0);
+    assert_int_equal(guest_reply(VIGIL_MESSAGE_MORE | VIGIL_MESSAGE_STDOUT, 0, 0, "a", 1), VIGIL_DOORBELL_ACCEPTED);
+    assert_int_equal(guest_service_kill(service, id), VIGIL_S_OK);
+    assert_int_equal(guest_send(fake_request_slot()->sequence, VIGIL_OP_KILL, 0, 0, 0, NULL, 0),
+                     VIGIL_DOORBELL_ACCEPTED);
+    fake_run(GS_KILL_TIMEOUT_MS * 2, 100);
+    assert_int_equal(fake.result_count, 0); /* it runs: its end will come */
+}
+
 /* ---- Queue ------------------------------------------------------------------------------------- */
 
 static void test_queue_full_and_order(void **state)
@@ -797,6 +882,100 @@ static void test_shutdown_not_forced_times_out(void **state)
     assert_int_equal(guest_service_get_statistics(service)->requests_timed_out, 1);
 }
 
+/* A forced SHUTDOWN queued behind a hung EXECUTE: its timeout runs from the
+ * request, not from when it reaches the slot. */
+static void test_shutdown_forced_while_queued_behind_hung_execute(void **state)
+{
+    (void)state;
+    uint32_t exec = start_ls(0); /* hangs: the host would wait 30 s */
+    uint32_t id = start_shutdown(true, false, 3000, "stuck");
+    uint32_t after;
+    assert_int_equal(guest_service_nop(service, &fake_callbacks, &after), VIGIL_S_OK);
+    assert_int_equal(fake_status()->host_flags & VIGIL_HOST_FLAG_SHUTDOWN_REQUESTED, 0); /* not sent */
+    fake_run(2900, 100);
+    assert_int_equal(fake.forced_off, 0);
+    assert_int_equal(fake.result_count, 0);
+    fake_run(100, 100);
+    assert_int_equal(fake.forced_off, 1);
+    assert_false(fake.forced_reboot);
+    assert_string_equal(fake.forced_reason, "stuck");
+    assert_int_equal(fake_count_events(GUEST_EVENT_GUEST_SHUTDOWN), 1);
+    assert_non_null(strstr(fake_last_event()->detail, "stuck"));
+    assert_non_null(strstr(fake_last_event()->detail, "queued"));
+    assert_int_equal(fake.result_count, 3);
+    assert_int_equal(fake.results[0].request_id, id);
+    assert_int_equal(fake.results[0].status, VIGIL_S_OK);
+    assert_int_equal(fake.results[1].request_id, exec);
+    assert_int_equal(fake.results[1].status, VIGIL_VM_E_VM_NOT_RUNNING);
+    assert_int_equal(fake.results[2].request_id, after);
+    assert_int_equal(fake.results[2].status, VIGIL_VM_E_VM_NOT_RUNNING);
+    assert_false(guest_service_guest_running(service));
+    assert_false(pending());
+    assert_int_equal(fake_status()->host_flags & VIGIL_HOST_FLAG_SHUTDOWN_REQUESTED, 0);
+    fake_run(60000, 1000);
+    assert_int_equal(fake.result_count, 3);
+}
+
+/* Without force it ends VM_E_TIMED_OUT and never reaches the guest; the rest of
+ * the queue is untouched. */
+static void test_shutdown_not_forced_times_out_while_queued(void **state)
+{
+    (void)state;
+    uint32_t exec = start_ls(0);
+    uint32_t id = start_shutdown(false, false, 3000, NULL);
+    uint32_t after;
+    assert_int_equal(guest_service_nop(service, &fake_callbacks, &after), VIGIL_S_OK);
+    fake_run(2900, 100);
+    assert_int_equal(fake.result_count, 0);
+    fake_run(100, 100);
+    assert_int_equal(fake.result_count, 1);
+    assert_int_equal(last_result()->request_id, id);
+    assert_int_equal(last_result()->status, VIGIL_VM_E_TIMED_OUT);
+    assert_int_equal(fake.forced_off, 0);
+    assert_true(guest_service_guest_running(service));
+    assert_int_equal(guest_service_get_statistics(service)->requests_timed_out, 1);
+    assert_true(fake_log_contains("still queued"));
+    /* the EXECUTE still runs; after it, the NOP (not the SHUTDOWN) */
+    assert_int_equal(fake_request_slot()->operation, VIGIL_OP_EXECUTE);
+    assert_int_equal(send_result(0, 0, 0), VIGIL_DOORBELL_ACCEPTED);
+    assert_int_equal(last_result()->request_id, exec);
+    assert_int_equal(fake_request_slot()->operation, VIGIL_OP_NOP);
+    assert_int_equal(fake_status()->host_flags & VIGIL_HOST_FLAG_SHUTDOWN_REQUESTED, 0);
+    assert_int_equal(guest_reply(0, VIGIL_S_OK, 0, NULL, 0), VIGIL_DOORBELL_ACCEPTED);
+    assert_int_equal(last_result()->request_id, after);
+    assert_int_equal(fake.result_count, 3);
+}
+
+/* A SHUTDOWN that reaches the slot after waiting keeps its deadline, and the
+ * guest is told the time that is left. */
+static void test_shutdown_sent_after_queue_keeps_deadline(void **state)
+{
+    (void)state;
+    start_ls(0);
+    uint32_t id = start_shutdown(true, true, 5000, "later");
+    fake_run(2000, 100);
+    assert_int_equal(send_result(0, 0, 0), VIGIL_DOORBELL_ACCEPTED); /* the EXECUTE ends */
+    assert_int_equal(fake_request_slot()->operation, VIGIL_OP_SHUTDOWN);
+    assert_true(fake_status()->host_flags & VIGIL_HOST_FLAG_SHUTDOWN_REQUESTED);
+    uint8_t payload[VIGIL_MESSAGE_PAYLOAD_MAX];
+    uint32_t length;
+    request_payload(payload, &length);
+    struct vigil_shutdown_request header;
+    memcpy(&header, payload, sizeof(header));
+    assert_int_equal(header.timeout_ms, 3000);
+    assert_int_equal(header.flags, VIGIL_SHUTDOWN_FORCE | VIGIL_SHUTDOWN_REBOOT);
+    assert_memory_equal(payload + sizeof(header), "later", 6);
+    assert_int_equal(guest_reply(0, VIGIL_S_OK, 0, NULL, 0), VIGIL_DOORBELL_ACCEPTED); /* accepted, then hangs */
+    fake_run(2900, 100);
+    assert_int_equal(fake.forced_off, 0);
+    fake_run(100, 100);
+    assert_int_equal(fake.forced_off, 1);
+    assert_true(fake.forced_reboot);
+    assert_int_equal(last_result()->request_id, id);
+    assert_int_equal(last_result()->status, VIGIL_S_OK);
+    assert_null(strstr(fake_last_event()->detail, "queued"));
+}
+
 static void test_guest_stopped_fails_requests(void **state)
 {
     (void)state;
@@ -843,6 +1022,9 @@ int main(void)
         R(test_execute_default_timeout),
         R(test_kill_running_command),
         R(test_kill_queued_command),
+        R(test_kill_execute_the_guest_never_took),
+        R(test_kill_silent_running_execute),
+        R(test_kill_execute_unanswered_kill_times_out),
         R(test_queue_full_and_order),
         R(test_request_from_completion_callback),
         R(test_request_timeout_moves_queue),
@@ -855,6 +1037,9 @@ int main(void)
         R(test_shutdown_forced_after_timeout),
         R(test_shutdown_forced_without_answer),
         R(test_shutdown_not_forced_times_out),
+        R(test_shutdown_forced_while_queued_behind_hung_execute),
+        R(test_shutdown_not_forced_times_out_while_queued),
+        R(test_shutdown_sent_after_queue_keeps_deadline),
         R(test_guest_stopped_fails_requests),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

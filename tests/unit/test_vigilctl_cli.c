@@ -19,7 +19,7 @@ static char error[512];
 
 static int parse(struct vctl_cli *cli, const char *env, int argc, char **argv)
 {
-    return vctl_cli_parse(argc, argv, env, cli, error, sizeof error);
+    return vctl_cli_parse(argc, argv, env, NULL, cli, error, sizeof error);
 }
 
 static void expect_usage(const char *fragment, int argc, char **argv)
@@ -30,6 +30,35 @@ static void expect_usage(const char *fragment, int argc, char **argv)
         fail_msg("error '%s' lacks '%s'", error, fragment);
 }
 #define EXPECT_USAGE(fragment, ...) expect_usage(fragment, COUNT(__VA_ARGS__), ARGS(__VA_ARGS__))
+
+static void test_pacing_options(void **state)
+{
+    (void)state;
+    struct vctl_cli cli;
+    assert_int_equal(PARSE(&cli, "unix:/x", "status"), VCTL_PARSE_OK);
+    assert_int_equal(cli.pace_ms, -1); /* not given: the library's default, tick + 10 */
+    assert_int_equal(cli.tick_ms, 50);
+    assert_int_equal(PARSE(&cli, "unix:/x", "--pace-ms", "120", "--tick-ms=100", "status"), VCTL_PARSE_OK);
+    assert_int_equal(cli.pace_ms, 120);
+    assert_int_equal(cli.tick_ms, 100);
+    assert_int_equal(PARSE(&cli, "unix:/x", "--pace-ms=0", "status"), VCTL_PARSE_OK);
+    assert_int_equal(cli.pace_ms, 0); /* off */
+    /* $VIGILCTL_PACE_MS, unless --pace-ms is given */
+    char *argv[] = {"vigilctl", "status", NULL};
+    assert_int_equal(vctl_cli_parse(2, argv, "unix:/x", "80", &cli, error, sizeof error), VCTL_PARSE_OK);
+    assert_int_equal(cli.pace_ms, 80);
+    assert_int_equal(vctl_cli_parse(2, argv, "unix:/x", "", &cli, error, sizeof error), VCTL_PARSE_OK);
+    assert_int_equal(cli.pace_ms, -1);
+    char *argv2[] = {"vigilctl", "--pace-ms", "0", "status", NULL};
+    assert_int_equal(vctl_cli_parse(4, argv2, "unix:/x", "80", &cli, error, sizeof error), VCTL_PARSE_OK);
+    assert_int_equal(cli.pace_ms, 0);
+    assert_int_equal(vctl_cli_parse(2, argv, "unix:/x", "fast", &cli, error, sizeof error), VCTL_PARSE_ERROR);
+    assert_non_null(strstr(error, "VIGILCTL_PACE_MS"));
+    EXPECT_USAGE("bad --pace-ms", "--pace-ms", "-1", "status");
+    EXPECT_USAGE("bad --pace-ms", "--pace-ms", "10001", "status");
+    EXPECT_USAGE("bad --tick-ms", "--tick-ms", "0", "status");
+    EXPECT_USAGE("--pace-ms needs a value", "--pace-ms");
+}
 
 static void test_global_options(void **state)
 {
@@ -377,6 +406,7 @@ static void test_errors_and_helpers(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_pacing_options),
         cmocka_unit_test(test_global_options),   cmocka_unit_test(test_usage_errors),
         cmocka_unit_test(test_exec),             cmocka_unit_test(test_commands),
         cmocka_unit_test(test_status_and_info),  cmocka_unit_test(test_heartbeat_and_stats),

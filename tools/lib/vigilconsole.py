@@ -23,9 +23,21 @@ wait_event() whenever they arrive, also while request() waits.
 
 Errors: ConsoleTimeout (nothing matching in time), ConsoleClosed (the runner
 closed the connection: the emulator stopped), both ConsoleError.
+
+Input pacing (as vigilctl's, docs/vigilctl.md "Why vigilctl paces its input"):
+vigil polls its 16550 console UART on the tick (50 ms) while the console is
+quiet, every 1 ms for 500 ms after it has seen input; the UART's receive FIFO
+holds 16 bytes and real hardware drops what overruns it. So every send goes out
+in chunks of PACE_CHUNK bytes: a burst's first chunk at once, the next one
+PACE_MS after it (one tick and a margin: the console then polls every 1 ms),
+later ones PACE_GAP_MS apart; after more than PACE_IDLE_MS without sending, the
+next send starts a new burst. PACE_MS (default 60, or $VIGILCTL_PACE_MS) is the
+module-wide default; Console(..., pace_ms=N) overrides it per connection, 0 =
+no pacing.
 """
 
 import json
+import os
 import re
 import select
 import socket
@@ -37,6 +49,21 @@ PROMPT = "vigil> "     # human-mode prompt
 DEFAULT_TIMEOUT = 30.0
 TAIL = 15              # lines of context in error messages
 PARTIAL_QUIET = 0.25   # s without input before expect() looks at an unfinished line
+
+
+def _env_pace(default=60):
+    try:
+        value = int(os.environ.get("VIGILCTL_PACE_MS", default))
+    except ValueError:
+        return default
+    return value if value >= 0 else default
+
+
+# Input pacing (see the module's docstring); the same numbers as vctl_client.h.
+PACE_CHUNK = 16        # bytes per write: a 16550's receive FIFO
+PACE_MS = _env_pace()  # wait after a burst's first chunk: vigil's tick (50 ms) + 10; 0 = no pacing
+PACE_GAP_MS = 2        # between further chunks (the console polls every 1 ms by then)
+PACE_IDLE_MS = 400     # a burst ends after this long without sending (< the console's 500 ms)
 
 
 class ConsoleError(Exception):
@@ -90,9 +117,14 @@ def _dumps(obj):
 
 
 class Console:
-    def __init__(self, sock, name="console"):
+    def __init__(self, sock, name="console", pace_ms=None):
         self.sock = sock
         self.name = name
+        self.pace_ms = pace_ms    # None: the module's PACE_MS at each send; 0: no pacing
+        self._clock = time.monotonic  # the pacing's clock and sleep (tests replace them)
+        self._sleep = time.sleep
+        self._pace_last = None    # when the last chunk was sent (None: never)
+        self._pace_burst = 0.0    # when the current burst's first chunk was sent
         self.sock.setblocking(False)
         self.closed = False       # EOF seen
         self.buf = b""            # received, not yet a complete line
@@ -109,9 +141,28 @@ class Console:
 
     # -- bytes and lines --------------------------------------------------
     def send_raw(self, data):
-        """Sends bytes (or str, UTF-8) exactly as given."""
+        """Sends bytes (or str, UTF-8) exactly as given, paced (see the module's
+        docstring): chunks of PACE_CHUNK bytes, PACE_MS after a burst's first
+        chunk, PACE_GAP_MS between the others."""
         if isinstance(data, str):
             data = data.encode("utf-8")
+        pace = PACE_MS if self.pace_ms is None else self.pace_ms
+        if pace <= 0:
+            self._sendall(data)
+            return
+        for off in range(0, len(data), PACE_CHUNK):
+            now = self._clock()
+            first = self._pace_last is None or now - self._pace_last > PACE_IDLE_MS / 1000.0
+            if not first:
+                ready = max(self._pace_burst + pace / 1000.0, self._pace_last + PACE_GAP_MS / 1000.0)
+                if ready > now:
+                    self._sleep(ready - now)
+            self._sendall(data[off:off + PACE_CHUNK])
+            self._pace_last = self._clock()
+            if first:
+                self._pace_burst = self._pace_last  # the FIFO was empty: this chunk wakes the console
+
+    def _sendall(self, data):
         self.sock.setblocking(True)
         try:
             self.sock.sendall(data)

@@ -126,7 +126,7 @@ void vctl_print_help(FILE *out, enum vctl_command topic)
     }
     fprintf(out,
             "usage: vigilctl [--port DEV|tcp:HOST:PORT|unix:PATH] [--baud N] [--json] [--timeout S]\n"
-            "                [--verbose] COMMAND [ARGS]\n"
+            "                [--pace-ms MS] [--tick-ms MS] [--verbose] COMMAND [ARGS]\n"
             "\n"
             "Controls a vigil hypervisor and its guest over the hypervisor's serial console\n"
             "(its JSON-lines mode, docs/console-protocol.md).\n"
@@ -138,6 +138,11 @@ void vctl_print_help(FILE *out, enum vctl_command topic)
             "  -b, --baud N        serial line speed (default 115200; devices only)\n"
             "  -j, --json          machine-readable output: one JSON object per line\n"
             "  -t, --timeout S     how long to wait for the console (default 30; 0 = no limit)\n"
+            "      --pace-ms MS    input pacing: wait MS after the first 16 bytes sent, then\n"
+            "                      2 ms between 16-byte chunks, so the console UART's 16-byte\n"
+            "                      FIFO never overruns (default: the tick + 10 = 60;\n"
+            "                      $VIGILCTL_PACE_MS; 0 = no pacing)\n"
+            "      --tick-ms MS    the hypervisor's tick (tick_ms=), for the pacing (default 50)\n"
             "  -v, --verbose       show the console's other lines (the hypervisor log) on stderr\n"
             "  -h, --help          this help (COMMAND --help: the command's)\n"
             "  -V, --version       vigilctl's version\n"
@@ -465,16 +470,21 @@ static int parse_command(struct args *a, struct vctl_cli *cli)
     }
 }
 
-int vctl_cli_parse(int argc, char **argv, const char *env_port, struct vctl_cli *cli, char *error, size_t size)
+int vctl_cli_parse(int argc, char **argv, const char *env_port, const char *env_pace, struct vctl_cli *cli,
+                   char *error, size_t size)
 {
     memset(cli, 0, sizeof *cli);
     cli->baud = VCTL_DEFAULT_BAUD;
     cli->timeout_s = VCTL_DEFAULT_TIMEOUT_S;
     cli->port = env_port != NULL && env_port[0] != '\0' ? env_port : NULL;
+    cli->pace_ms = -1;
+    cli->tick_ms = 50;
     error[0] = '\0';
     struct args a = {argc, 1, argv, error, size};
     int rc = VCTL_PARSE_OK;
     const char *value;
+    uint64_t number;
+    const char *pace_option = NULL; /* --pace-ms, checked after the environment's */
     while (a.index < argc) {
         const char *arg = argv[a.index];
         if (is_help(arg)) {
@@ -519,9 +529,34 @@ int vctl_cli_parse(int argc, char **argv, const char *env_port, struct vctl_cli 
                 return usage_error(&a, "bad --timeout '%s' (seconds, 0 = no limit)", value);
             continue;
         }
+        if (option_value(&a, "--pace-ms", NULL, &value, &rc)) {
+            if (rc != VCTL_PARSE_OK)
+                return rc;
+            if (!parse_uint(value, VCTL_PACE_MS_MAX, &number))
+                return usage_error(&a, "bad --pace-ms '%s' (milliseconds 0..%u, 0 = no pacing)", value,
+                                   VCTL_PACE_MS_MAX);
+            pace_option = value;
+            cli->pace_ms = (int)number;
+            continue;
+        }
+        if (option_value(&a, "--tick-ms", NULL, &value, &rc)) {
+            if (rc != VCTL_PARSE_OK)
+                return rc;
+            if (!parse_uint(value, VCTL_TICK_MS_MAX, &number) || number == 0)
+                return usage_error(&a, "bad --tick-ms '%s' (the hypervisor's tick, milliseconds 1..%u)", value,
+                                   VCTL_TICK_MS_MAX);
+            cli->tick_ms = (int)number;
+            continue;
+        }
         if (arg[0] == '-' && arg[1] != '\0')
             return usage_error(&a, "unknown option '%s' (vigilctl --help)", arg);
         break;
+    }
+    if (pace_option == NULL && env_pace != NULL && env_pace[0] != '\0') {
+        if (!parse_uint(env_pace, VCTL_PACE_MS_MAX, &number))
+            return usage_error(&a, "bad VIGILCTL_PACE_MS '%s' (milliseconds 0..%u, 0 = no pacing)", env_pace,
+                               VCTL_PACE_MS_MAX);
+        cli->pace_ms = (int)number;
     }
     if (a.index >= argc)
         return usage_error(&a, "no command (vigilctl --help lists them)");

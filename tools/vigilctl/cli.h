@@ -27,6 +27,8 @@
 
 #define VCTL_DEFAULT_TIMEOUT_S 30.0
 #define VCTL_DEFAULT_BAUD 115200u
+#define VCTL_PACE_MS_MAX 10000u /* --pace-ms, VIGILCTL_PACE_MS */
+#define VCTL_TICK_MS_MAX 10000u /* --tick-ms */
 #define VCTL_ENV_MAX 64
 #define VCTL_LABELS_MAX 16
 
@@ -61,6 +63,10 @@ struct vctl_cli {
     bool json;
     double timeout_s;
     int verbose;
+    /* input pacing (docs/vigilctl.md, vctl_client.h): the wait after the first
+     * 16-byte chunk of a burst; -1 = not given (tick_ms + 10), 0 = no pacing */
+    int pace_ms;
+    int tick_ms;          /* the hypervisor's tick, a hint (default 50) */
     enum vctl_command command;
     enum vctl_command help_topic; /* help COMMAND / COMMAND --help; NONE: the overview */
     /* heartbeat */
@@ -100,9 +106,11 @@ struct vctl_cli {
 /* Result of vctl_cli_parse. */
 enum { VCTL_PARSE_OK = 0, VCTL_PARSE_HELP = 1, VCTL_PARSE_ERROR = 2 };
 
-/* Parses argv; env_port is $VIGILCTL_PORT (or NULL). On VCTL_PARSE_ERROR,
- * error holds the message (without "vigilctl: "). */
-int vctl_cli_parse(int argc, char **argv, const char *env_port, struct vctl_cli *cli, char *error, size_t size);
+/* Parses argv; env_port is $VIGILCTL_PORT, env_pace $VIGILCTL_PACE_MS (either may be
+ * NULL; --port / --pace-ms win). On VCTL_PARSE_ERROR, error holds the message
+ * (without "vigilctl: "). */
+int vctl_cli_parse(int argc, char **argv, const char *env_port, const char *env_pace, struct vctl_cli *cli,
+                   char *error, size_t size);
 const char *vctl_command_name(enum vctl_command command);
 enum vctl_command vctl_command_lookup(const char *name);
 /* The overview (topic NONE) or one command's help. */

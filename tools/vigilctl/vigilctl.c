@@ -977,7 +977,8 @@ int main(int argc, char **argv)
 {
     struct vctl_cli cli;
     char error[512];
-    int parsed = vctl_cli_parse(argc, argv, getenv("VIGILCTL_PORT"), &cli, error, sizeof error);
+    int parsed = vctl_cli_parse(argc, argv, getenv("VIGILCTL_PORT"), getenv("VIGILCTL_PACE_MS"), &cli, error,
+                                sizeof error);
     struct ctx x = {&cli, NULL, -1, isatty(1) != 0, false};
     if (parsed == VCTL_PARSE_HELP) {
         vctl_print_help(stdout, cli.help_topic);
@@ -1009,6 +1010,9 @@ int main(int argc, char **argv)
     config.interrupted = &interrupted;
     config.on_log = on_log;
     config.context = &x;
+    /* input pacing (docs/vigilctl.md, "Why vigilctl paces its input") */
+    config.pace_ms = cli.pace_ms < 0 ? 0 : cli.pace_ms == 0 ? VCTL_PACE_OFF : cli.pace_ms;
+    config.tick_ms = cli.tick_ms;
     int rc = vctl_connect(cli.port, cli.baud, x.timeout_ms < 0 ? 30000 : x.timeout_ms, &config, &x.client, error,
                           sizeof error);
     if (rc != VCTL_OK) {

@@ -45,6 +45,10 @@ struct vctl_client {
     char last_malformed[NOTE_MAX]; /* the last malformed JSON line */
     char last_rejection[NOTE_MAX]; /* the last {"id":null} message */
     char error[1024];
+    /* input pacing (vctl_send_raw) */
+    bool pace_active;       /* a chunk was written (pace_last_ms is valid) */
+    int64_t pace_burst_ms;  /* when the first chunk of the current burst was written */
+    int64_t pace_last_ms;   /* when the last chunk was written */
 };
 
 const char *vctl_error_name(int error)
@@ -304,6 +308,10 @@ struct vctl_client *vctl_client_new(int fd, const struct vctl_client_config *con
         c->config.line_max = VCTL_LINE_MAX_DEFAULT;
     if (c->config.resend_ms <= 0)
         c->config.resend_ms = 2000;
+    if (c->config.tick_ms <= 0)
+        c->config.tick_ms = VCTL_TICK_MS_DEFAULT;
+    if (c->config.pace_ms == 0)
+        c->config.pace_ms = c->config.tick_ms + VCTL_PACE_MARGIN_MS;
     c->next_id = c->config.first_id;
     if (c->next_id == 0) {
         /* Random-ish, far from 0, so lines meant for an earlier client never match. */
@@ -606,7 +614,9 @@ int vctl_pump(struct vctl_client *c, int timeout_ms)
     }
 }
 
-int vctl_send_raw(struct vctl_client *c, const void *data, size_t length, int timeout_ms)
+/* Writes all of data (however the descriptor takes it), waiting up to timeout_ms
+ * while it refuses input. */
+static int write_all(struct vctl_client *c, const void *data, size_t length, int timeout_ms)
 {
     const char *p = data;
     int64_t deadline = deadline_after(timeout_ms);
@@ -634,6 +644,60 @@ int vctl_send_raw(struct vctl_client *c, const void *data, size_t length, int ti
             return closed_error(c, " (write failed)");
         }
         return vctl_client_set_error(c, VCTL_E_IO, "write: %s", n < 0 ? strerror(errno) : "nothing written");
+    }
+    return VCTL_OK;
+}
+
+/* ---- Input pacing (vctl_client.h, docs/vigilctl.md) ---------------------------- */
+
+int vctl_client_pace_ms(const struct vctl_client *c) { return c->config.pace_ms < 0 ? 0 : c->config.pace_ms; }
+
+static int64_t pace_now(const struct vctl_client *c)
+{
+    return c->config.pace_now != NULL ? c->config.pace_now(c->config.pace_context) : vctl_now_ms();
+}
+
+/* Not cut short by Ctrl-C (config.interrupted): a line half sent would be glued
+ * to the next one (vigilctl restores the console's mode after Ctrl-C). The longest
+ * line, 1024 bytes, takes pace_ms + 63 * 2 ms. */
+static void pace_sleep(struct vctl_client *c, int64_t ms)
+{
+    if (c->config.pace_sleep != NULL) {
+        c->config.pace_sleep(c->config.pace_context, (int)ms);
+        return;
+    }
+    struct timespec ts = {(time_t)(ms / 1000), (long)(ms % 1000) * 1000000L};
+    while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {
+    }
+}
+
+int vctl_send_raw(struct vctl_client *c, const void *data, size_t length, int timeout_ms)
+{
+    if (c->config.pace_ms < 0)
+        return write_all(c, data, length, timeout_ms);
+    const char *p = data;
+    while (length > 0) {
+        size_t n = length < VCTL_PACE_CHUNK ? length : VCTL_PACE_CHUNK;
+        int64_t now = pace_now(c);
+        bool first = !c->pace_active || now - c->pace_last_ms > VCTL_PACE_IDLE_MS;
+        if (!first) {
+            /* Within a burst: the console may still be polling on the tick until
+             * pace_ms after the burst's first chunk; every 1 ms after that. */
+            int64_t ready = c->pace_burst_ms + c->config.pace_ms;
+            if (ready < c->pace_last_ms + VCTL_PACE_GAP_MS)
+                ready = c->pace_last_ms + VCTL_PACE_GAP_MS;
+            if (ready > now)
+                pace_sleep(c, ready - now);
+        }
+        int rc = write_all(c, p, n, timeout_ms);
+        if (rc != VCTL_OK)
+            return rc;
+        c->pace_active = true;
+        c->pace_last_ms = pace_now(c);
+        if (first)
+            c->pace_burst_ms = c->pace_last_ms; /* the FIFO was empty: this chunk wakes the console up */
+        p += n;
+        length -= n;
     }
     return VCTL_OK;
 }
@@ -691,7 +755,7 @@ int vctl_send(struct vctl_client *c, struct vctl_request *r, const char *cmd, co
     r->next = c->inflight;
     c->inflight = r;
     r->sent = true;
-    int rc = vctl_send_raw(c, line.data, line.length, 5000);
+    int rc = vctl_send_raw(c, line.data, line.length, 5000); /* paced */
     vj_buf_free(&line);
     if (rc != VCTL_OK)
         unlink_request(c, r);

@@ -22,6 +22,23 @@
  *    config.on_log and counted; never fatal by itself.
  * Waits never pass their deadline; a disconnect delivers every complete line that
  * arrived first (and a final unterminated line if it is a complete JSON object).
+ *
+ * Input pacing (docs/vigilctl.md, "Why vigilctl paces its input"). vigil polls its
+ * console UART, a 16550 whose receive FIFO holds 16 bytes: on the tick (50 ms by
+ * default) while the console is quiet, every millisecond for 500 ms once it has
+ * seen input. Bytes that arrive faster than they are polled overrun the FIFO and
+ * are lost. So every write of the client (vctl_send, vctl_send_raw) goes out in
+ * chunks of at most VCTL_PACE_CHUNK bytes:
+ *  - the first chunk of a burst at once: the FIFO is empty;
+ *  - the next chunk not before pace_ms after it (one tick plus a margin: by then
+ *    the console has polled, seen the input and polls every millisecond);
+ *  - every further chunk VCTL_PACE_GAP_MS after the one before;
+ *  - a burst ends after more than VCTL_PACE_IDLE_MS without a write (the console
+ *    may be back to polling on the tick): the next write starts a new one.
+ * Lines sent back to back are one burst (the second line's first chunk waits for
+ * the first line's tick too). A 40-byte request costs about 62 ms; a console
+ * without a FIFO to overrun (an emulator's socket) may turn pacing off
+ * (pace_ms = VCTL_PACE_OFF), but the default is on everywhere.
  */
 #ifndef VCTL_CLIENT_H
 #define VCTL_CLIENT_H
@@ -51,6 +68,15 @@ const char *vctl_error_name(int error);
 #define VCTL_REQUEST_LINE_MAX 1024u      /* the console's input line limit */
 #define VCTL_ID_MAX 9007199254740991ull  /* 2^53 - 1 */
 
+/* Input pacing (see above). */
+#define VCTL_PACE_CHUNK 16u        /* bytes per write: a 16550's receive FIFO */
+#define VCTL_TICK_MS_DEFAULT 50    /* vigil's default tick (its slow console poll) */
+#define VCTL_PACE_MARGIN_MS 10     /* pace_ms default: tick_ms + this */
+#define VCTL_PACE_MS_DEFAULT (VCTL_TICK_MS_DEFAULT + VCTL_PACE_MARGIN_MS) /* 60 */
+#define VCTL_PACE_GAP_MS 2         /* between chunks while the console polls every 1 ms */
+#define VCTL_PACE_IDLE_MS 400      /* < the console's 500 ms of fast polling after input */
+#define VCTL_PACE_OFF (-1)         /* config.pace_ms: no pacing at all */
+
 struct vctl_client_config {
     uint64_t first_id;                   /* first request id; 0 = random (stale lines of an earlier client never match) */
     volatile sig_atomic_t *interrupted;  /* waits return VCTL_E_INTERRUPTED once *interrupted != 0 */
@@ -59,6 +85,17 @@ struct vctl_client_config {
     void *context;
     size_t line_max;                     /* 0 = VCTL_LINE_MAX_DEFAULT */
     int resend_ms;                       /* vctl_enter_json: resend period, 0 = 2000 */
+    /* Input pacing: pace_ms is the wait after the first chunk of a burst
+     * (0 = tick_ms + VCTL_PACE_MARGIN_MS; VCTL_PACE_OFF = write everything at once);
+     * tick_ms the hypervisor's tick, a hint for that default (0 = VCTL_TICK_MS_DEFAULT). */
+    int pace_ms;
+    int tick_ms;
+    /* For tests (NULL = the real ones): the pacing's clock (ms) and sleep. A fake
+     * sleep is called once per wait with the whole wait (> 0), and should advance
+     * the fake clock by it. */
+    int64_t (*pace_now)(void *pace_context);
+    void (*pace_sleep)(void *pace_context, int ms);
+    void *pace_context;
 };
 
 struct vctl_client;
@@ -124,8 +161,11 @@ const char *vctl_response_status_name(const struct vctl_request *request, char *
 int vctl_next_event(struct vctl_client *client, int timeout_ms, struct vj_value **event);
 /* Reads and dispatches what arrives within timeout_ms (returns VCTL_OK when nothing did). */
 int vctl_pump(struct vctl_client *client, int timeout_ms);
-/* Writes bytes as they are. */
+/* Writes bytes as they are (paced like every write: see "Input pacing" above;
+ * timeout_ms bounds the time the descriptor refuses input, not the pacing). */
 int vctl_send_raw(struct vctl_client *client, const void *data, size_t length, int timeout_ms);
+/* The effective wait after a burst's first chunk (ms; 0 = pacing is off). */
+int vctl_client_pace_ms(const struct vctl_client *client);
 
 struct vctl_client_counters {
     uint64_t lines, log_lines, malformed_lines, overlong_lines, stray_lines, rejected_lines;
