@@ -9,6 +9,7 @@
 static uint64_t tick_tsc = 1, fast_poll_tsc = 1, linger_tsc;
 static unsigned rate_shift;
 static uint64_t next_tick, next_poll, fast_until;
+uint64_t timer_next_due;
 static uint64_t ticks;
 
 void timer_configure(uint64_t tsc_frequency_hz, uint32_t tick_ms, unsigned preemption_timer_rate_shift)
@@ -22,24 +23,27 @@ void timer_configure(uint64_t tsc_frequency_hz, uint32_t tick_ms, unsigned preem
         fast_poll_tsc = 1;
     rate_shift = preemption_timer_rate_shift;
     uint64_t now = cpu_read_tsc();
-    next_tick = next_poll = now + tick_tsc;
+    next_tick = next_poll = timer_next_due = now + tick_tsc;
     fast_until = 0;
 }
 
 void timer_run_due(void)
 {
     uint64_t now = cpu_read_tsc();
-    if (now >= next_poll) {
-        if (operator_console_receive() > 0)
-            fast_until = now + linger_tsc;
-        next_poll = now + (now < fast_until ? fast_poll_tsc : tick_tsc);
-    }
-    if (now >= next_tick) {
+    bool tick = now >= next_tick;
+    if (!tick && now < next_poll)
+        return;
+    if (operator_console_receive() > 0)
+        fast_until = now + linger_tsc;
+    if (tick) {
         next_tick = now + tick_tsc;
         ticks++;
         service_tick();
         operator_console_tick();
     }
+    /* Outside an input burst the poll rides on the tick: one timer exit per tick. */
+    next_poll = now < fast_until ? now + fast_poll_tsc : next_tick;
+    timer_next_due = next_poll < next_tick ? next_poll : next_tick;
 }
 
 uint32_t timer_preemption_value(void)

@@ -16,7 +16,10 @@
 #ifndef VIGIL_HV_TIMER_H
 #define VIGIL_HV_TIMER_H
 
+#include <stdbool.h>
 #include <stdint.h>
+
+#include "arch/x86_64/cpu.h"
 
 #define TIMER_FAST_POLL_US 1000u
 #define TIMER_FAST_POLL_LINGER_MS 500u
@@ -24,6 +27,9 @@
 void timer_configure(uint64_t tsc_frequency_hz, uint32_t tick_ms, unsigned preemption_timer_rate_shift);
 /* Runs the console poll and the tick if their time has come. */
 void timer_run_due(void);
+/* The TSC at which timer_run_due has work: one compare on the exit path. */
+extern uint64_t timer_next_due;
+static inline bool timer_work_due(void) { return cpu_read_tsc() >= timer_next_due; }
 /* VMX-preemption-timer units until the next due work (at least 1). */
 uint32_t timer_preemption_value(void);
 uint64_t hv_timer_ticks(void);

@@ -209,11 +209,13 @@ void vmexit_dispatch(struct guest_registers *registers)
 #endif
     /* The tick and the console poll are due by the TSC, not only by the preemption
      * timer (which counts guest time only): run them on any exit. */
-    timer_run_due();
-    bool reboot;
-    if (service_force_off_requested(&reboot))
-        guest_stop(reboot ? "forced off after the shutdown timeout (reboot requested; vigil does not restart guests)"
-                          : "forced off after the shutdown timeout");
+    if (timer_work_due()) {
+        timer_run_due();
+        bool reboot; /* only the service's tick can decide a forced power-off */
+        if (service_force_off_requested(&reboot))
+            guest_stop(reboot ? "forced off after the shutdown timeout (reboot requested; vigil does not restart guests)"
+                              : "forced off after the shutdown timeout");
+    }
 
     const struct vmexit_table_entry *entry = context.reason < VMEXIT_REASON_LIMIT ? &exit_table[context.reason] : 0;
     if (!entry || !entry->handle)

@@ -425,6 +425,7 @@ void vcpu_intercept_io_ports(struct vcpu *vcpu, uint16_t port, unsigned count)
 unsigned fake_timer_ticks;
 
 uint32_t fake_preemption_value = 12345;
+uint64_t timer_next_due; /* 0: work is always due, so every exit runs it */
 void timer_run_due(void) { fake_timer_ticks++; }
 uint32_t timer_preemption_value(void) { return fake_preemption_value; }
 
