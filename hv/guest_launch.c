@@ -257,5 +257,6 @@ void guest_launch(struct boot_info *boot, const struct hv_options *options, cons
     /* Bochs advances the TSC once per emulated instruction (clock: sync=none), so
      * this is also the cost of booting up to the guest's first instruction. */
     log_info("launching the guest at TSC %lu", (unsigned long)cpu_read_tsc());
+    log_set_buffered(true); /* from now on the timer drains the log: no exit waits for the line */
     vcpu_launch(&the_vcpu, &entry);
 }

@@ -26,7 +26,59 @@ struct uart16550 *log_console(void) { return active_console(); }
 void log_set_level(enum log_level level) { current_level = level; }
 enum log_level log_get_level(void) { return current_level; }
 
-void log_write(const char *text, size_t length) { uart16550_write(active_console(), text, length); }
+/* Buffered output (log_set_buffered): a ring drained into the UART's FIFO by
+ * log_drain from the timer, so no VM exit waits for the serial line. When the
+ * ring is full the oldest byte is written out synchronously: output is slowed,
+ * never lost. */
+#define LOG_RING_SIZE 65536u
+static char ring[LOG_RING_SIZE];
+static size_t ring_head, ring_tail; /* head: next byte to send; tail: next free slot */
+static bool buffered;
+
+static size_t ring_used(void) { return ring_tail - ring_head; }
+
+static void ring_push(char c)
+{
+    if (ring_used() == LOG_RING_SIZE)
+        uart16550_putc(active_console(), ring[ring_head++ % LOG_RING_SIZE]);
+    ring[ring_tail++ % LOG_RING_SIZE] = c;
+}
+
+void log_write(const char *text, size_t length)
+{
+    if (!buffered) {
+        uart16550_write(active_console(), text, length);
+        return;
+    }
+    for (size_t i = 0; i < length; i++) {
+        if (text[i] == '\n')
+            ring_push('\r');
+        ring_push(text[i]);
+    }
+}
+
+bool log_drain(void)
+{
+    struct uart16550 *uart = active_console();
+    unsigned room = ring_used() ? uart16550_transmit_room(uart) : 0;
+    while (room-- > 0 && ring_used())
+        uart16550_put_now(uart, ring[ring_head++ % LOG_RING_SIZE]);
+    return ring_used() != 0;
+}
+
+void log_flush(void)
+{
+    struct uart16550 *uart = active_console();
+    while (ring_used())
+        uart16550_putc(uart, ring[ring_head++ % LOG_RING_SIZE]);
+}
+
+void log_set_buffered(bool enabled)
+{
+    if (!enabled)
+        log_flush();
+    buffered = enabled;
+}
 
 static void write_formatted(const char *prefix, const char *format, va_list arguments, int add_newline)
 {

@@ -5,6 +5,7 @@
 #ifndef VIGIL_HV_LOG_H
 #define VIGIL_HV_LOG_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "drivers/uart16550/uart16550.h"
@@ -18,6 +19,13 @@ void log_set_level(enum log_level level);
 enum log_level log_get_level(void);
 
 void log_write(const char *text, size_t length);
+/* Once the timer drains it (hv/timer.c), output goes through a ring instead of
+ * waiting for the UART in whatever exit produced it. log_drain fills the UART's
+ * FIFO and says whether bytes remain; log_flush writes everything now (before
+ * a power-off, a halt or a panic report). Turning buffering off flushes. */
+void log_set_buffered(bool enabled);
+bool log_drain(void);
+void log_flush(void);
 /* Formatted output, no prefix added; lines longer than the buffer end in "...". */
 void log_raw_printf(const char *format, ...) __attribute__((format(printf, 1, 2)));
 /* "vigil: " (or "vigil: warning: ", "vigil: error: ") + message + newline, if level is enabled. */

@@ -19,7 +19,8 @@ static bool started;
 static void host_write(void *context, const char *data, size_t length)
 {
     (void)context;
-    uart16550_write(console_uart, data, length);
+    (void)console_uart; /* the log's UART: one ring keeps log and console lines in order */
+    log_write(data, length);
 }
 
 static uint64_t host_uptime_ms(void *context)
@@ -78,6 +79,7 @@ static void host_power_off(void *context, bool reboot)
 {
     (void)context;
     if (reboot) {
+        log_set_buffered(false);
         log_raw_printf("vigil: rebooting: operator requested reset\n");
         acpi_reset();
         log_raw_printf("vigil: reset failed\n");

@@ -19,6 +19,7 @@ void panic_configure(enum panic_policy configured_policy, uint16_t debug_exit_po
 
 static __attribute__((noreturn)) void power_off_now(uint8_t exit_code)
 {
+    log_flush();
     const char *failure = acpi_power_off(&power_config, exit_code);
     log_raw_printf("vigil: power off failed (%s); halting\n", failure);
     cpu_halt_forever();
@@ -26,6 +27,7 @@ static __attribute__((noreturn)) void power_off_now(uint8_t exit_code)
 
 void panic_apply_policy(void)
 {
+    log_set_buffered(false); /* from here on every line goes out at once */
     switch (policy) {
     case PANIC_POWEROFF:
         log_raw_printf("vigil: panic policy: power off\n");
@@ -44,6 +46,7 @@ void panic_apply_policy(void)
 
 void panic(const char *format, ...)
 {
+    log_set_buffered(false);
     char message[192];
     va_list arguments;
     va_start(arguments, format);
@@ -55,12 +58,14 @@ void panic(const char *format, ...)
 
 void hv_power_off(const char *reason)
 {
+    log_set_buffered(false);
     log_raw_printf("vigil: power off: %s\n", reason);
     power_off_now(ACPI_EXIT_CODE_SUCCESS);
 }
 
 void hv_stop_after_guest(const char *reason)
 {
+    log_set_buffered(false);
     switch (policy) {
     case PANIC_POWEROFF:
         hv_power_off(reason);

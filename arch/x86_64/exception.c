@@ -67,6 +67,7 @@ void exception_dispatch(struct exception_frame *frame)
 
     if (frame->vector == VECTOR_GENERAL_PROTECTION && apply_fixup(frame))
         return;
+    log_set_buffered(false); /* the report must reach the line even if nothing runs after it */
 
     if (++nesting > 1) {
         /* A fault while reporting a fault: print the bare minimum and stop. */

@@ -78,6 +78,25 @@ void uart16550_putc(struct uart16550 *uart, char c)
     uart->dropped_bytes++;
 }
 
+unsigned uart16550_transmit_room(struct uart16550 *uart)
+{
+    if (!uart->present)
+        return UART16550_FIFO_DEPTH; /* bytes to an absent UART are dropped at once */
+    /* THRE with the FIFO enabled (init sets FCR): the whole FIFO is empty. */
+    return (read_register(uart, UART16550_REGISTER_LINE_STATUS) & UART16550_LINE_STATUS_TRANSMIT_EMPTY)
+               ? UART16550_FIFO_DEPTH
+               : 0;
+}
+
+void uart16550_put_now(struct uart16550 *uart, char c)
+{
+    if (!uart->present) {
+        uart->dropped_bytes++;
+        return;
+    }
+    write_register(uart, UART16550_REGISTER_TRANSMIT_HOLDING, (uint8_t)c);
+}
+
 void uart16550_write(struct uart16550 *uart, const char *buffer, size_t length)
 {
     for (size_t index = 0; index < length; index++) {

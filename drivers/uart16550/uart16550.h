@@ -91,6 +91,13 @@ void uart16550_write(struct uart16550 *uart, const char *buffer, size_t length);
 /* Returns the next received byte (0..255), or -1 when none is ready. */
 int uart16550_getc(struct uart16550 *uart);
 
+/* Transmit without waiting (for a caller that drains its own buffer on a timer):
+ * how many bytes the transmitter takes right now (the FIFO depth once it is
+ * empty, else 0), and writing one of them. No '\n' translation here. */
+#define UART16550_FIFO_DEPTH 16u
+unsigned uart16550_transmit_room(struct uart16550 *uart);
+void uart16550_put_now(struct uart16550 *uart, char c);
+
 /* True when baud is in 50..115200 and divides 115200 exactly, so the divisor
  * latch produces exactly the requested rate. */
 bool uart16550_baud_valid(uint32_t baud);

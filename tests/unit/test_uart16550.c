@@ -256,6 +256,35 @@ static void putc_drops_and_counts_when_transmitter_never_empties(void **state)
     assert_int_equal(f->uart.dropped_bytes, 2);
 }
 
+static void transmit_room_is_the_fifo_once_empty_and_put_now_never_waits(void **state)
+{
+    struct fixture *f = *state;
+    initialise_present_uart(f);
+    f->fake.transmit_busy_polls = TRANSMIT_NEVER_EMPTY;
+    assert_int_equal(uart16550_transmit_room(&f->uart), 0);
+    f->fake.transmit_busy_polls = 0;
+    assert_int_equal(uart16550_transmit_room(&f->uart), UART16550_FIFO_DEPTH);
+    f->fake.line_status_reads = 0;
+    uart16550_put_now(&f->uart, '\n'); /* raw: no carriage return added */
+    uart16550_put_now(&f->uart, 'x');
+    assert_int_equal(f->fake.line_status_reads, 0);
+    const struct port_write expected[] = { { COM1, '\n' }, { COM1, 'x' } };
+    assert_writes(&f->fake, expected, 2);
+}
+
+static void put_now_to_an_absent_uart_is_dropped_and_counted(void **state)
+{
+    struct fixture *f = *state;
+    f->fake.scratch_holds_value = false;
+    f->fake.scratch_fixed_value = 0xFF;
+    assert_int_equal(uart16550_init(&f->uart, &f->io, COM1, 115200), UART16550_NO_DEVICE);
+    f->fake.write_count = 0;
+    assert_int_equal(uart16550_transmit_room(&f->uart), UART16550_FIFO_DEPTH);
+    uart16550_put_now(&f->uart, 'x');
+    assert_int_equal(f->fake.write_count, 0);
+    assert_int_equal(f->uart.dropped_bytes, 1);
+}
+
 static void write_turns_newline_into_carriage_return_newline(void **state)
 {
     struct fixture *f = *state;
@@ -315,6 +344,8 @@ int main(void)
         cmocka_unit_test_setup(write_sends_embedded_nul_and_high_bytes, setup),
         cmocka_unit_test_setup(getc_returns_minus_one_without_data, setup),
         cmocka_unit_test_setup(getc_returns_byte_when_data_ready, setup),
+        cmocka_unit_test_setup(transmit_room_is_the_fifo_once_empty_and_put_now_never_waits, setup),
+        cmocka_unit_test_setup(put_now_to_an_absent_uart_is_dropped_and_counted, setup),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
