@@ -14,6 +14,7 @@
 #include "hv/guest_elf.h"
 
 #include <string.h>
+#include "hv/format.h"
 
 #define FOUR_GIB 0x100000000ull
 
@@ -100,21 +101,8 @@ static void error_text(struct error_text *error, const char *text)
 
 static void error_number(struct error_text *error, uint64_t value, unsigned base)
 {
-    char digits[24];
-    size_t count = 0;
-    do {
-        digits[count++] = "0123456789abcdef"[value % base];
-        value /= base;
-    } while (value != 0);
-    char text[sizeof(digits) + 3];
-    size_t length = 0;
-    if (base == 16) {
-        text[length++] = '0';
-        text[length++] = 'x';
-    }
-    while (count > 0)
-        text[length++] = digits[--count];
-    text[length] = '\0';
+    char text[24];
+    format_string(text, sizeof text, base == 16 ? "0x%llx" : "%llu", (unsigned long long)value);
     error_text(error, text);
 }
 

@@ -8,6 +8,7 @@
 #include "hv/multiboot.h"
 
 #include <string.h>
+#include "hv/format.h"
 
 #define ONE_MIB 0x100000ull
 
@@ -27,21 +28,8 @@ static void diagnostic_append_text(struct diagnostic *diagnostic, const char *te
 
 static void diagnostic_append_number(struct diagnostic *diagnostic, uint64_t value, unsigned base)
 {
-    char digits[24];
-    size_t count = 0;
-    do {
-        digits[count++] = "0123456789abcdef"[value % base];
-        value /= base;
-    } while (value != 0);
-    char text[sizeof(digits) + 3];
-    size_t length = 0;
-    if (base == 16) {
-        text[length++] = '0';
-        text[length++] = 'x';
-    }
-    while (count > 0)
-        text[length++] = digits[--count];
-    text[length] = '\0';
+    char text[24];
+    format_string(text, sizeof text, base == 16 ? "0x%llx" : "%llu", (unsigned long long)value);
     diagnostic_append_text(diagnostic, text);
 }
 
