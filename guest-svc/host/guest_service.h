@@ -169,9 +169,6 @@ uint32_t guest_service_nop(struct guest_service *service, const struct guest_ser
 bool guest_service_parameter_name_valid(const char *name);
 
 const struct guest_service_statistics *guest_service_get_statistics(const struct guest_service *service);
-/* "S_OK", "E_INVALIDARG", "VM_E_ADDITIONS_NOT_AVAIL", ... or NULL if unknown */
-const char *guest_service_status_name(uint32_t status);
-/* one sentence, e.g. "the guest Additions are not running"; "unknown status code" if unknown */
-const char *guest_service_status_message(uint32_t status);
+/* Status names and sentences: vigil_status_name()/vigil_status_message() in vigil/status.h. */
 
 #endif

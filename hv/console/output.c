@@ -98,7 +98,7 @@ void console_json_end(struct console *console)
 
 const char *console_status_name(uint32_t status)
 {
-    const char *name = guest_service_status_name(status);
+    const char *name = vigil_status_name(status);
     return name != NULL ? name : "UNKNOWN_STATUS";
 }
 
@@ -198,7 +198,7 @@ void console_reply_ok(struct console *console, const struct console_target *targ
 
 void console_reply_status(struct console *console, const struct console_target *target, uint32_t status)
 {
-    const char *message = guest_service_status_message(status);
+    const char *message = vigil_status_message(status);
     if (message == NULL)
         message = "unknown status";
     if (console->mode == CONSOLE_MODE_JSON) {

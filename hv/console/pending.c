@@ -182,7 +182,7 @@ static void complete_exec(struct console *console, struct console_slot *slot, co
             json_writer_int(&console->writer, result->exit_code);
         }
         if (result->status != VIGIL_S_OK) {
-            const char *message = guest_service_status_message(result->status);
+            const char *message = vigil_status_message(result->status);
             json_writer_key(&console->writer, "message");
             json_writer_string(&console->writer, message != NULL ? message : "unknown status");
         }

@@ -308,37 +308,6 @@ const struct guest_service_statistics *guest_service_get_statistics(const struct
     return &fake_service.statistics;
 }
 
-static const struct {
-    uint32_t status;
-    const char *name, *message;
-} statuses[] = {
-    {VIGIL_S_OK, "S_OK", "success"},
-    {VIGIL_E_INVALIDARG, "E_INVALIDARG", "an argument is not valid"},
-    {VIGIL_E_BUSY, "E_BUSY", "too many requests are waiting"},
-    {VIGIL_E_NOTIMPL, "E_NOTIMPL", "not implemented"},
-    {VIGIL_E_ABORT, "E_ABORT", "the command was killed"},
-    {VIGIL_ERROR_MACHINE_LOCKED, "ERROR_MACHINE_LOCKED", "the guest refused to shut down"},
-    {VIGIL_VM_E_TIMED_OUT, "VM_E_TIMED_OUT", "the guest did not answer in time"},
-    {VIGIL_VM_E_VM_NOT_RUNNING, "VM_E_VM_NOT_RUNNING", "the guest is not running"},
-    {VIGIL_VM_E_ADDITIONS_NOT_AVAIL, "VM_E_ADDITIONS_NOT_AVAIL", "the guest Additions are not running"},
-    {VIGIL_E_NOT_FOUND, "E_NOT_FOUND", "no such parameter"},
-};
-
-const char *guest_service_status_name(uint32_t status)
-{
-    for (size_t i = 0; i < sizeof statuses / sizeof statuses[0]; i++)
-        if (statuses[i].status == status)
-            return statuses[i].name;
-    return NULL;
-}
-
-const char *guest_service_status_message(uint32_t status)
-{
-    for (size_t i = 0; i < sizeof statuses / sizeof statuses[0]; i++)
-        if (statuses[i].status == status)
-            return statuses[i].message;
-    return NULL;
-}
 
 const char *guest_service_event_name(enum guest_service_event_kind kind)
 {

@@ -178,7 +178,7 @@ static void test_heartbeat_report_and_interval(void **state)
     assert_output_has("heartbeat: failure interval set\n");
     assert_int_equal(fake_service.last_interval_ms, 5000);
     run("heartbeat interval 5");
-    assert_output_has("error: E_INVALIDARG (0x80070057): an argument is not valid\n");
+    assert_output_has("error: E_INVALIDARG (0x80070057): an argument is invalid\n");
     run("heartbeat interval 5s");
     assert_output_has("error: heartbeat: bad interval '5s' (milliseconds)\n");
     run("heartbeat interval 99999999999");
@@ -285,7 +285,7 @@ static void test_exec_refused_and_failed(void **state)
     run("exec ls");
     fake_output_clear();
     fake_complete(fake_last_request(), VIGIL_VM_E_VM_NOT_RUNNING, 0, 0, NULL);
-    assert_output_has("exec 2: error: VM_E_VM_NOT_RUNNING (0xA0040206): the guest is not running\n");
+    assert_output_has("exec 2: error: VM_E_VM_NOT_RUNNING (0xA0040206): the virtual machine is not running\n");
     run("exec sleep 100");
     fake_output_clear();
     fake_complete(fake_last_request(), VIGIL_S_OK, 124, VIGIL_EXECUTE_TIMED_OUT, NULL);
@@ -477,7 +477,7 @@ static void test_no_service(void **state)
     host.get_log_level = NULL;
     console_init(&host, CONSOLE_MODE_HUMAN);
     run("status");
-    assert_output_has("error: VM_E_VM_NOT_RUNNING (0xA0040206): the guest is not running\n");
+    assert_output_has("error: VM_E_VM_NOT_RUNNING (0xA0040206): the virtual machine is not running\n");
     run("stats");
     assert_output_has("exits:\nguest service:\n");
     run("log");

@@ -76,8 +76,8 @@ static void test_status_guest_heartbeat(void **state)
     request("{\"id\":5,\"cmd\":\"heartbeat\",\"interval\":2000}", "{\"id\":5,\"status\":0,\"status_name\":\"S_OK\"}\n");
     assert_int_equal(fake_service.last_interval_ms, 2000);
     request("{\"id\":6,\"cmd\":\"heartbeat\",\"interval\":1}",
-            "{\"id\":6,\"status\":2147942487,\"status_name\":\"E_INVALIDARG\",\"message\":\"an argument is not "
-            "valid\"}\n");
+            "{\"id\":6,\"status\":2147942487,\"status_name\":\"E_INVALIDARG\",\"message\":\"an argument is "
+            "invalid\"}\n");
 }
 
 static void test_exec_streams_and_completes(void **state)
@@ -320,7 +320,7 @@ static void test_poweroff(void **state)
     host.power_off = NULL;
     console_init(&host, CONSOLE_MODE_JSON);
     request("{\"id\":12,\"cmd\":\"poweroff\"}",
-            "{\"id\":12,\"status\":2147500033,\"status_name\":\"E_NOTIMPL\",\"message\":\"not implemented\"}\n");
+            "{\"id\":12,\"status\":2147500033,\"status_name\":\"E_NOTIMPL\",\"message\":\"the guest Additions do not implement this operation\"}\n");
     assert_int_equal(fake_power_off_calls, 3);
     /* no guest service at all: poweroff still works (it needs none) */
     host = *fake_host();

@@ -485,19 +485,19 @@ static void test_status_names_and_messages(void **state)
         VIGIL_VM_E_ADDITIONS_FEATURE_NOT_AVAIL, VIGIL_VM_E_VM_PAUSED,
     };
     for (size_t i = 0; i < sizeof(codes) / sizeof(codes[0]); i++) {
-        assert_non_null(guest_service_status_name(codes[i]));
-        assert_non_null(guest_service_status_message(codes[i]));
+        assert_non_null(vigil_status_name(codes[i]));
+        assert_non_null(vigil_status_message(codes[i]));
         for (size_t j = 0; j < i; j++)
-            assert_string_not_equal(guest_service_status_name(codes[i]), guest_service_status_name(codes[j]));
+            assert_string_not_equal(vigil_status_name(codes[i]), vigil_status_name(codes[j]));
     }
-    assert_string_equal(guest_service_status_name(VIGIL_VM_E_ADDITIONS_NOT_AVAIL), "VM_E_ADDITIONS_NOT_AVAIL");
-    assert_string_equal(guest_service_status_message(VIGIL_VM_E_ADDITIONS_NOT_AVAIL),
+    assert_string_equal(vigil_status_name(VIGIL_VM_E_ADDITIONS_NOT_AVAIL), "VM_E_ADDITIONS_NOT_AVAIL");
+    assert_string_equal(vigil_status_message(VIGIL_VM_E_ADDITIONS_NOT_AVAIL),
                         "the guest Additions are not running");
-    assert_string_equal(guest_service_status_name(VIGIL_E_INVALIDARG), "E_INVALIDARG");
-    assert_string_equal(guest_service_status_name(VIGIL_S_OK), "S_OK");
-    assert_string_equal(guest_service_status_name(0x800704F7u), "ERROR_MACHINE_LOCKED");
-    assert_null(guest_service_status_name(0x12345678u));
-    assert_non_null(guest_service_status_message(0x12345678u));
+    assert_string_equal(vigil_status_name(VIGIL_E_INVALIDARG), "E_INVALIDARG");
+    assert_string_equal(vigil_status_name(VIGIL_S_OK), "S_OK");
+    assert_string_equal(vigil_status_name(0x800704F7u), "ERROR_MACHINE_LOCKED");
+    assert_null(vigil_status_name(0x12345678u));
+    assert_non_null(vigil_status_message(0x12345678u));
 
     assert_string_equal(guest_service_event_name(GUEST_EVENT_HEARTBEAT_STOPPED), "heartbeat-stopped");
     assert_string_equal(guest_service_event_name(GUEST_EVENT_HEARTBEAT_RESUMED), "heartbeat-resumed");

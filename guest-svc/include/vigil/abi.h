@@ -65,23 +65,8 @@
 #define VIGIL_EXIT_COUNT_TOTAL 0xFFFFFFFFu
 #define VIGIL_HYPERCALL_ERROR_UNKNOWN ((uint64_t)-1) /* unknown hypercall number */
 
-/* ---- Status codes: HRESULTs, Virtual Server's values where one exists -------- */
-#define VIGIL_S_OK 0x00000000u
-#define VIGIL_E_NOTIMPL 0x80004001u                 /* operation not implemented by this agent */
-#define VIGIL_E_ABORT 0x80004004u                   /* the command was killed */
-#define VIGIL_E_FAIL 0x80004005u                    /* unspecified failure in the guest */
-#define VIGIL_E_INVALIDARG 0x80070057u
-#define VIGIL_E_NOT_FOUND 0x80070490u               /* HRESULT_FROM_WIN32(ERROR_NOT_FOUND): no such parameter */
-#define VIGIL_E_BUSY 0x800700AAu                    /* HRESULT_FROM_WIN32(ERROR_BUSY): request queue full */
-#define VIGIL_E_PROTOCOL 0x800706BEu                /* HRESULT_FROM_WIN32(RPC_S_CALL_FAILED): malformed reply */
-#define VIGIL_ERROR_MACHINE_LOCKED 0x800704F7u      /* the guest vetoed the shutdown */
-#define VIGIL_VM_E_TIMED_OUT 0xA0040202u
-#define VIGIL_VM_E_VM_NOT_RUNNING 0xA0040206u
-#define VIGIL_VM_E_VM_UNKNOWN 0xA0040207u
-#define VIGIL_VM_E_DRIVE_INVALID 0xA0040502u
-#define VIGIL_VM_E_ADDITIONS_NOT_AVAIL 0xA0040504u
-#define VIGIL_VM_E_ADDITIONS_FEATURE_NOT_AVAIL 0xA0040505u
-#define VIGIL_VM_E_VM_PAUSED 0xA0040507u
+/* ---- Status codes: HRESULTs, defined once in vigil/status.h ------------------ */
+#include "vigil/status.h"
 
 /* ---- Shared region layout ---------------------------------------------------
  * Page 0: status page. Page 1: mailbox request slot (host writes, guest reads).
