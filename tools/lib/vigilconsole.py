@@ -1,8 +1,9 @@
-"""A client for vigil's COM1 console (python3, stdlib only), for test scripts.
+"""A client for vigil's COM1 console, on pexpect, for tests and tools.
 The protocol: docs/console-protocol.md.
 
 Connects to the socket that `tools/run-bochs --console SPEC` (or run-qemu)
-serves. Human mode: send_line() / expect(). JSON mode (DESIGN.md section 5):
+serves and reads it through pexpect.fdpexpect (Debian python3-pexpect). Human
+mode: send_line() / expect(). JSON mode (DESIGN.md section 5):
 
     con = vigilconsole.connect("unix:/tmp/vigil.sock")
     con.enter_json_mode()
@@ -12,6 +13,7 @@ serves. Human mode: send_line() / expect(). JSON mode (DESIGN.md section 5):
     rid = con.send_request("exec", argv=["sleep", "100"])    # several in flight
     con.request("kill", target=rid)
     resp, streamed = con.wait_response(rid, timeout=60)
+    out = vigilconsole.stream_bytes(streamed, "stdout")      # exact bytes (data_b64)
     ev = con.wait_event("guest-stopped", timeout=60)
     con.close()
 
@@ -36,19 +38,22 @@ module-wide default; Console(..., pace_ms=N) overrides it per connection, 0 =
 no pacing.
 """
 
+import base64
+import binascii
 import json
 import os
 import re
-import select
 import socket
 import time
+
+import pexpect
+import pexpect.fdpexpect
 
 CMD_KEY = "cmd"        # request field naming the command
 EOL = b"\r"            # what ends a line sent to the console
 PROMPT = "vigil> "     # human-mode prompt
 DEFAULT_TIMEOUT = 30.0
 TAIL = 15              # lines of context in error messages
-PARTIAL_QUIET = 0.25   # s without input before expect() looks at an unfinished line
 
 
 def _env_pace(default=60):
@@ -116,6 +121,32 @@ def _dumps(obj):
     return json.dumps(obj, separators=(",", ":"), ensure_ascii=True)
 
 
+def stream_bytes(streamed, stream):
+    """The exact bytes of one output stream ("stdout"/"stderr") of an exec:
+    the pieces' data_b64 (base64 of the raw bytes) decoded and joined in order.
+    Raises ConsoleError for a piece without valid base64."""
+    out = bytearray()
+    for piece in streamed:
+        if piece.get("stream") != stream:
+            continue
+        data = piece.get("data_b64")
+        if not isinstance(data, str):
+            raise ConsoleError("exec output piece without a data_b64 string: %s" % _dumps(piece))
+        try:
+            out += base64.b64decode(data, validate=True)
+        except (binascii.Error, ValueError) as e:
+            raise ConsoleError("exec output piece with bad base64 (%s): %s" % (e, _dumps(piece)))
+    return bytes(out)
+
+
+class _Com1Text(pexpect.fdpexpect.fdspawn):
+    """COM1 output as text without the CRs: vigil ends lines with CR LF, and
+    with the CR gone a re.M pattern's '$' marks a line's end."""
+
+    def read_nonblocking(self, size=1, timeout=-1):
+        return super().read_nonblocking(size, timeout).replace("\r", "")
+
+
 class Console:
     def __init__(self, sock, name="console", pace_ms=None):
         self.sock = sock
@@ -125,9 +156,11 @@ class Console:
         self._sleep = time.sleep
         self._pace_last = None    # when the last chunk was sent (None: never)
         self._pace_burst = 0.0    # when the current burst's first chunk was sent
-        self.sock.setblocking(False)
+        self.child = _Com1Text(sock.fileno(), timeout=DEFAULT_TIMEOUT, encoding="utf-8",
+                               codec_errors="replace", maxread=65536)
+        self.child.delayafterread = None
         self.closed = False       # EOF seen
-        self.buf = b""            # received, not yet a complete line
+        self._carry = ""          # start of a line an expect() match ended in
         self.transcript = []      # every complete line received
         self.log = []             # lines that are not JSON objects
         self.stray = []           # JSON objects nobody asked for
@@ -136,8 +169,6 @@ class Console:
         self.streams = {}         # id -> [stream objects]
         self.next_id = 1
         self.sent = {}            # id -> request object, until its response
-        self._cursor = (0, 0)     # (transcript index, offset) where expect() goes on
-        self.last_rx = 0.0        # when data last arrived
 
     # -- bytes and lines --------------------------------------------------
     def send_raw(self, data):
@@ -163,56 +194,54 @@ class Console:
                 self._pace_burst = self._pace_last  # the FIFO was empty: this chunk wakes the console
 
     def _sendall(self, data):
+        # raw bytes (binary garbage included) straight to the socket, as
+        # fdpexpect's documentation recommends; pexpect does the reading
         self.sock.setblocking(True)
         try:
             self.sock.sendall(data)
         except OSError as e:
             raise ConsoleClosed("%s: send failed: %s" % (self.name, e))
-        finally:
-            self.sock.setblocking(False)
 
     def send_line(self, text):
         """Sends TEXT + CR (human mode)."""
         self.send_raw(text.encode("utf-8") + EOL)
 
-    def _fill(self, deadline):
-        """Reads what is there, waiting until deadline for at least one byte.
-        Returns False on timeout. Raises ConsoleClosed at EOF."""
+    def _expect(self, patterns, deadline):
+        """child.expect(patterns + [EOF, TIMEOUT]) until deadline; the text it
+        consumed is split into lines (dispatched) and a partial line (kept for
+        the next line). Returns the index matched, or None on timeout; raises
+        ConsoleClosed at EOF."""
         if self.closed:
             raise ConsoleClosed("%s: connection closed (the run is over)%s" % (self.name, self._tail()))
-        left = max(0.0, deadline - time.monotonic())
-        r, _, _ = select.select([self.sock], [], [], left)
-        if not r:
-            return False
-        try:
-            data = self.sock.recv(65536)
-        except (BlockingIOError, InterruptedError):
-            return True
-        except OSError:
-            data = b""
-        if not data:
+        n = len(patterns)
+        i = self.child.expect(list(patterns) + [pexpect.EOF, pexpect.TIMEOUT],
+                              timeout=max(0.0, deadline - time.monotonic()))
+        if i == n + 1:
+            return None
+        text = self.child.before + (self.child.after if i < n else "")
+        *lines, rest = (self._carry + text).split("\n")
+        self._carry = rest
+        for line in lines:
+            self._dispatch(line)
+        if i == n:
             self.closed = True
+            if self._carry:
+                self._dispatch(self._carry)
+                self._carry = ""
             raise ConsoleClosed("%s: connection closed (the run is over)%s" % (self.name, self._tail()))
-        self.last_rx = time.monotonic()
-        self.buf += data
-        *lines, self.buf = self.buf.split(b"\n")
-        for raw in lines:
-            self._dispatch(raw.decode("utf-8", "replace").rstrip("\r"))
-        return True
+        return i
+
+    def _fill(self, deadline):
+        """Waits until deadline for one complete line and dispatches it.
+        Returns False on timeout. Raises ConsoleClosed at EOF."""
+        return self._expect(["\n"], deadline) is not None
 
     def _dispatch(self, line):
         self.transcript.append(line)
-        s = line.strip()
-        if not s:
-            return
-        obj = None
-        if s.startswith("{"):
-            try:
-                obj = json.loads(s)
-            except ValueError:
-                obj = None
-        if not isinstance(obj, dict):
-            self.log.append(line)
+        obj = _json_object(line)
+        if obj is None:
+            if line.strip():
+                self.log.append(line)
             return
         if "event" in obj and "id" not in obj:
             self.events.append(obj)
@@ -228,11 +257,11 @@ class Console:
 
     def partial(self):
         """The line being received (no newline yet), e.g. a prompt."""
-        return self.buf.decode("utf-8", "replace").rstrip("\r")
+        return self._carry + self.child.buffer
 
     def _tail(self):
         lines = self.transcript[-TAIL:]
-        if self.buf:
+        if self.partial():
             lines = lines + [self.partial() + "   (no newline yet)"]
         if not lines:
             return "; nothing received"
@@ -258,35 +287,17 @@ class Console:
 
     # -- human mode ---------------------------------------------------------
     def expect(self, regex, timeout=DEFAULT_TIMEOUT):
-        """Waits for a received line, after the previous expect's match,
-        matching regex (re.search). The line still being received counts (a
-        prompt) once nothing has arrived for PARTIAL_QUIET s: the next expect
-        then goes on after the match within that line. Returns the match
-        object."""
-        rx = re.compile(regex)
+        """Waits for output, after the previous match, matching regex (a
+        pexpect expect with re.M, CRs dropped: '^' and '$' anchor at line
+        ends, '.' stops at a newline). A match may end within a line (a prompt
+        such as 'vigil> '); the next expect starts right after it, where '^'
+        matches too. Returns the match object."""
+        rx = re.compile(regex, re.M)
         deadline = time.monotonic() + timeout
-        while True:
-            line, off = self._cursor
-            for i in range(line, len(self.transcript)):
-                m = rx.search(self.transcript[i], off if i == line else 0)
-                if m:
-                    self._cursor = (i + 1, 0)
-                    return m
-            wake = deadline
-            if line <= len(self.transcript) and self.buf:
-                quiet_at = self.last_rx + PARTIAL_QUIET
-                if time.monotonic() >= quiet_at:
-                    start = off if line == len(self.transcript) else 0
-                    m = rx.search(self.partial(), start)
-                    if m:
-                        self._cursor = (len(self.transcript), max(m.end(), start + 1))
-                        return m
-                else:
-                    wake = min(deadline, quiet_at)
-            if time.monotonic() >= deadline:
-                raise ConsoleTimeout("%s: no line matching '%s' within %g s%s"
-                                     % (self.name, regex, timeout, self._tail()))
-            self._fill(wake)
+        if self._expect([rx], deadline) is None:
+            raise ConsoleTimeout("%s: no line matching '%s' within %g s%s"
+                                 % (self.name, regex, timeout, self._tail()))
+        return self.child.match
 
     # -- JSON mode ------------------------------------------------------------
     def enter_json_mode(self, timeout=60.0, resend_every=5.0):
@@ -300,11 +311,8 @@ class Console:
         repeats land in `stray`."""
         deadline = time.monotonic() + timeout
         # wait for the prompt (or give up waiting for it after resend_every)
-        t_send = min(deadline, time.monotonic() + resend_every)
-        while time.monotonic() < t_send:
-            if PROMPT in self.partial() or any(PROMPT in l for l in self.transcript[-3:]):
-                break
-            self._fill(t_send)
+        if PROMPT not in self.partial() and not any(PROMPT in l for l in self.transcript[-3:]):
+            self._expect([re.escape(PROMPT)], min(deadline, time.monotonic() + resend_every))
         sends = 0
         while True:
             self.send_line("mode json")

@@ -3,38 +3,39 @@ register: the agent waits (register_delay_ms) before registering, so a running
 guest without Additions is seen first. Then AdditionsVersion/OSName/ComputerName
 (hostname= module argument), CanShutdown and the shutdown veto, the heartbeat
 properties, InstallAdditions without a package, and `poweroff` while the guest
-runs (the guest is cut off).
-
-Runner: agent.elf:hostname=svc-props register_delay_ms=4000, no package module.
+runs (the guest is cut off). One boot for the file (the `machine` fixture).
 """
 
-import os
-import sys
-
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import service_common as sc  # noqa: E402
-from service_common import dumps  # noqa: E402
+import service_common as sc
+from service_common import dumps, st
 
 HOSTNAME = "svc-props"
+BOOT = sc.Boot(["agent.elf:hostname=%s register_delay_ms=4000" % HOSTNAME],
+               expect_guest=[r"^agent: registering in 4000 ms",
+                             r"^agent: registered \(version 'vigil-agent 1\.0\.0', computer 'svc-props'"])
 
 
-def before_registration(s):
+def test_before_registration_properties_are_null(s):
     status = s.result("status")
     assert status["guest_running"] is True and status["additions_registered"] is False, dumps(status)
-    # properties that cannot be read are null in JSON (their status shows in human mode, below)
+    # properties that cannot be read are null in JSON (their status shows in human mode)
     for key in ("additions_version", "os_name", "computer_name"):
         assert status[key] is None, "%s before registration: %s" % (key, dumps(status))
     assert status["is_heartbeating"] is False, dumps(status)
     guest = s.result("guest")
     assert guest["additions_version"] is None and guest["can_shutdown"] is False, dumps(guest)
-    # every operation that needs the Additions is refused at once
+
+
+def test_before_registration_operations_are_refused_at_once(s):
     sent = s.stats_sent()
-    s.expect(sc.VM_E_ADDITIONS_NOT_AVAIL, "exec", argv=["echo", "too early"])
-    s.expect(sc.VM_E_ADDITIONS_NOT_AVAIL, "param", action="get", name="x")
-    s.expect(sc.VM_E_ADDITIONS_NOT_AVAIL, "shutdown", reason="too early")
-    s.expect(sc.VM_E_ADDITIONS_NOT_AVAIL, "ping")
+    s.expect(st.VM_E_ADDITIONS_NOT_AVAIL, "exec", argv=["echo", "too early"])
+    s.expect(st.VM_E_ADDITIONS_NOT_AVAIL, "param", action="get", name="x")
+    s.expect(st.VM_E_ADDITIONS_NOT_AVAIL, "shutdown", reason="too early")
+    s.expect(st.VM_E_ADDITIONS_NOT_AVAIL, "ping")
     assert s.stats_sent() == sent, "a refused request reached the guest"
-    # human mode names the status of each unreadable property
+
+
+def test_before_registration_human_mode_names_the_status(s):
     s.enter_human()
     s.con.send_line("guest")
     for label in ("additions version", "os name", "computer name"):
@@ -44,10 +45,9 @@ def before_registration(s):
     status = s.result("status")
     assert status["additions_registered"] is False, \
         "the Additions registered before the checks ended (raise register_delay_ms): %s" % dumps(status)
-    s.note("before registration: ok")
 
 
-def after_registration(s):
+def test_after_registration_properties(s):
     s.wait_registered()
     detail = s.registered_event()
     assert sc.AGENT_VERSION in detail and HOSTNAME in detail, "additions-registered detail: %r" % detail
@@ -63,40 +63,36 @@ def after_registration(s):
     assert guest["can_shutdown"] is True, dumps(guest)
     s.ok("ping")
 
-    # CanShutdown follows the guest's shutdown lock
+
+def test_can_shutdown_follows_the_guest_lock(s):
     out, _ = s.exec_ok(["veto", "on"])
-    assert out == "veto on\n", repr(out)
+    assert out == b"veto on\n", repr(out)
     assert s.result("guest")["can_shutdown"] is False
     out, _ = s.exec_ok(["veto", "off"])
-    assert out == "veto off\n", repr(out)
+    assert out == b"veto off\n", repr(out)
     assert s.result("guest")["can_shutdown"] is True
 
-    # InstallAdditions without a package (no module 1): refused by the service
+
+def test_install_additions_without_a_package_is_refused(s):
     sent = s.stats_sent()
-    s.expect(sc.VM_E_DRIVE_INVALID, "additions", action="install")
+    s.expect(st.VM_E_DRIVE_INVALID, "additions", action="install")
     assert s.stats_sent() == sent, "install without a package reached the guest"
-    s.note("after registration: ok")
 
 
-def heartbeat(s):
+def test_heartbeat_properties(s):
     def beating():
-        st = s.result("status")
-        return st if st["is_heartbeating"] and st["heartbeat_percentage"] > 0 else None
-    status = s.wait_until("IsHeartbeating and a percentage > 0", beating, wait=120)
-    assert 0 < status["heartbeat_percentage"] <= 100, dumps(status)
-    report = s.result("heartbeat")
-    assert report["state"] == "beating" and report["heartbeating"] is True, dumps(report)
+        # two beats at least: a percentage from one beat is a single sample
+        report = s.result("heartbeat")
+        return report if report["heartbeating"] and report["beats_total"] >= 2 else None
+    report = s.wait_until("IsHeartbeating with 2 beats or more", beating, wait=120)
+    assert report["state"] == "beating" and 0 < report["percentage"] <= 100, dumps(report)
     assert report["period_ms"] == 1000 and report["failure_interval_ms"] == 10000, dumps(report)
-    assert report["beats_total"] >= 2 and 0 < report["percentage"] <= 100, dumps(report)
     assert report["anomalies_backwards"] == 0 and report["anomalies_jumps"] == 0, dumps(report)
     assert report["last_beat_age_ms"] is not None and report["last_beat_age_ms"] < 10000, dumps(report)
+    status = s.result("status")
+    assert status["is_heartbeating"] is True and 0 < status["heartbeat_percentage"] <= 100, dumps(status)
     s.note("heartbeat %d%%, %d beats" % (report["percentage"], report["beats_total"]))
 
 
-def run(con):
-    s = sc.Session(con, "properties")
-    s.enter_json()
-    before_registration(s)
-    after_registration(s)
-    heartbeat(s)
-    s.poweroff(guest_cut_off=True)
+def test_poweroff_cuts_the_running_guest_off(machine):
+    machine.assert_clean_end(guest_cut_off=True)
