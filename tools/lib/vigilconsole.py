@@ -307,8 +307,8 @@ class Console:
         or, if the console already was in JSON mode, its error answer. Sends it when the prompt shows, or
         after resend_every seconds without one, and again every resend_every
         seconds while no JSON object arrives (input sent while the UART was
-        being set up can be lost). Extra acknowledgements or errors caused by
-        repeats land in `stray`."""
+        being set up can be lost). The answers to repeats are read and dropped
+        (a status request after them shows they all came)."""
         deadline = time.monotonic() + timeout
         # wait for the prompt (or give up waiting for it after resend_every)
         if PROMPT not in self.partial() and not any(PROMPT in l for l in self.transcript[-3:]):
@@ -324,6 +324,8 @@ class Console:
                     obj = _json_object(line)
                     if obj is not None and "event" not in obj:  # events stay queued
                         self._forget(obj)
+                        if sends > 1:
+                            self._absorb_repeats(deadline)
                         return obj
                 start = len(self.transcript)
                 if time.monotonic() >= next_send:
@@ -332,6 +334,14 @@ class Console:
             if time.monotonic() >= deadline:
                 raise ConsoleTimeout("%s: no JSON reply to 'mode json' within %g s (sent %d times)%s"
                                      % (self.name, timeout, sends, self._tail()))
+
+    def _absorb_repeats(self, deadline):
+        """After a repeated 'mode json': the console answers lines in order, so
+        once a status request is answered every repeat has been answered too
+        (an error each, in JSON mode): drop those answers from `stray`."""
+        strays = len(self.stray)
+        self.wait_response(self.send_request("status"), max(1.0, deadline - time.monotonic()))
+        del self.stray[strays:]
 
     def _forget(self, obj):
         """obj was consumed directly: take it out of the queues _dispatch put it in."""

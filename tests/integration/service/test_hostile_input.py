@@ -57,7 +57,7 @@ def test_json_mode_bad_lines(s):
         bad_line(s, raw, rid, pattern)
     s.con.send_raw(b"   \r\r\n")  # blank lines: no answer at all
     assert s.result("status")["guest_running"] is True
-    assert s.con.stray == [], s.con.stray
+    assert s.con.stray == [], "extra answers: %s\nlast lines:\n%s" % (s.con.stray, "\n".join(s.con.transcript[-30:]))
     assert s.stats_sent() == sent, "a malformed request reached the guest"
     out, _ = s.exec_ok(["echo", "still", "here"])
     assert out == b"still here\n"
