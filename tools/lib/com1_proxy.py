@@ -186,7 +186,8 @@ class ConsoleProxy:
                 pass
             self.client = None
             self.to_client = bytearray()
-            self._note("client disconnected" + (" (%s)" % why if why else ""))
+            if self.spec is not None:  # (the script's end is no client to report)
+                self._note("client disconnected" + (" (%s)" % why if why else ""))
 
     def _emu_closed(self):
         if self.emu is not None:
