@@ -49,6 +49,16 @@ def parse_console_spec(spec):
     raise UsageError("--console: SPEC is unix:PATH or tcp:PORT, not '%s'" % spec)
 
 
+def _recv(sock, size):
+    """Bytes from a non-blocking socket: data, None (nothing yet) or b"" (closed)."""
+    try:
+        return sock.recv(size)
+    except (BlockingIOError, InterruptedError):
+        return None
+    except OSError:
+        return b""
+
+
 class ConsoleProxy:
     """Owns the runner's end of the emulator's COM1 socket (the emulator
     connects to it as a client) and, with --console, the listening socket
@@ -281,12 +291,7 @@ class ConsoleProxy:
                         except OSError:
                             pass
             if self.emu is not None and self.emu in rr:
-                try:
-                    data = self.emu.recv(65536)
-                except (BlockingIOError, InterruptedError):
-                    data = None
-                except OSError:
-                    data = b""
+                data = _recv(self.emu, 65536)
                 if data == b"":
                     self._emu_closed()
                 elif data:
@@ -304,12 +309,7 @@ class ConsoleProxy:
             if self.listener is not None and self.listener in rr:
                 self._accept_client()
             if self.client is not None and self.client in rr:
-                try:
-                    data = self.client.recv(4096)
-                except (BlockingIOError, InterruptedError):
-                    data = None
-                except OSError:
-                    data = b""
+                data = _recv(self.client, 4096)
                 if data == b"":
                     self._drop_client()
                 elif data and not self.emu_eof:
