@@ -123,8 +123,8 @@ def _dumps(obj):
 
 def stream_bytes(streamed, stream):
     """The exact bytes of one output stream ("stdout"/"stderr") of an exec:
-    the pieces' data_b64 (base64 of the raw bytes) decoded and joined in order.
-    Raises ConsoleError for a piece without valid base64."""
+    the pieces' data_b64 (canonical base64 of the raw bytes) decoded and joined
+    in order. Raises ConsoleError for a piece without valid canonical base64."""
     out = bytearray()
     for piece in streamed:
         if piece.get("stream") != stream:
@@ -133,9 +133,12 @@ def stream_bytes(streamed, stream):
         if not isinstance(data, str):
             raise ConsoleError("exec output piece without a data_b64 string: %s" % _dumps(piece))
         try:
-            out += base64.b64decode(data, validate=True)
+            raw = base64.b64decode(data, validate=True)
         except (binascii.Error, ValueError) as e:
             raise ConsoleError("exec output piece with bad base64 (%s): %s" % (e, _dumps(piece)))
+        if base64.b64encode(raw).decode("ascii") != data:
+            raise ConsoleError("exec output piece not in canonical base64 (RFC 4648): %s" % _dumps(piece))
+        out += raw
     return bytes(out)
 
 
