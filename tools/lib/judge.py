@@ -164,7 +164,7 @@ def failures(opts, logs, outcome, accepted_statuses, console_failures):
         if not outcome.timed_out and not outcome.stopped_by_script:
             found.append("no '%s' line%s (emulator exited with status %s)"
                          % (marker, " in the guest serial log" if opts.no_hypervisor else "", outcome.status))
-    elif not outcome.exited_by_itself:
+    elif not outcome.exited_by_itself and not outcome.stopped_by_script:
         found.append("the emulator did not stop by itself within %g s of the '%s' line "
                      "(a broken power-off); the runner killed it" % (POWER_OFF_GRACE, marker))
     elif accepted_statuses is not None and outcome.status not in accepted_statuses:

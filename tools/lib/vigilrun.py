@@ -230,9 +230,6 @@ class Runner:
         stop_at = None
         try:
             while True:
-                if self.script is not None and self.script.failure:
-                    outcome.stopped_by_script = True
-                    break
                 exited = self.proc.poll() is not None
                 for log in logs:
                     for event in log.poll(t0):
@@ -240,6 +237,9 @@ class Runner:
                         stop_at = min(stop_at or 1e18, time.monotonic() + grace)
                 if exited:
                     outcome.exited_by_itself = True
+                    break
+                if self.script is not None and self.script.failure:
+                    outcome.stopped_by_script = True
                     break
                 now = time.monotonic()
                 if stop_at is not None and now >= stop_at:
