@@ -48,19 +48,23 @@ def dumps(obj):
 
 
 class Boot:
-    """A machine: modules (FILE[:ARGS], FILE relative to build/guests), the
-    runner's --expect/--reject patterns for COM1 and COM2 (judged when the
-    run ends), its timeout."""
+    """A machine: modules (FILE[:ARGS], FILE relative to build/guests or
+    absolute), vigil's command line, the runner's --expect/--reject patterns
+    for COM1 and COM2 (judged when the run ends), its timeout, and any other
+    tools/run-bochs arguments (e.g. ["--megs", "512"])."""
 
-    def __init__(self, modules, expect=(), expect_guest=(), reject_guest=(), timeout=240):
+    def __init__(self, modules, expect=(), expect_guest=(), reject_guest=(), timeout=240,
+                 cmdline=CMDLINE, extra_args=()):
         self.modules = list(modules)
         self.expect = [OPERATOR_POWEROFF] + list(expect)
         self.expect_guest = list(expect_guest)
         self.reject_guest = list(reject_guest)
         self.timeout = timeout
+        self.cmdline = cmdline
+        self.extra_args = list(extra_args)
 
     def runner_args(self):
-        args = ["--cmdline", CMDLINE, "--timeout", str(self.timeout)]
+        args = ["--cmdline", self.cmdline, "--timeout", str(self.timeout)] + self.extra_args
         for m in self.modules:
             args += ["--module", os.path.join(BUILD, "guests", m)]
         for flag, patterns in (("--expect", self.expect), ("--expect-guest", self.expect_guest),
