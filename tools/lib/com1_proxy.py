@@ -59,6 +59,25 @@ def _recv(sock, size):
         return b""
 
 
+def _send_some(sock, pending):
+    """Sends what a non-blocking socket takes of the bytearray PENDING and
+    removes it from there; False if the socket is closed."""
+    try:
+        del pending[:sock.send(pending)]
+    except (BlockingIOError, InterruptedError):
+        pass
+    except OSError:
+        return False
+    return True
+
+
+def _close_quietly(sock):
+    try:
+        sock.close()
+    except OSError:
+        pass
+
+
 class ConsoleProxy:
     """Owns the runner's end of the emulator's COM1 socket (the emulator
     connects to it as a client) and, with --console, the listening socket
@@ -190,10 +209,7 @@ class ConsoleProxy:
     # -- the proxy thread -----------------------------------------------------
     def _drop_client(self, why=None):
         if self.client is not None:
-            try:
-                self.client.close()
-            except OSError:
-                pass
+            _close_quietly(self.client)
             self.client = None
             self.to_client = bytearray()
             if self.spec is not None:  # (the script's end is no client to report)
@@ -201,10 +217,7 @@ class ConsoleProxy:
 
     def _emu_closed(self):
         if self.emu is not None:
-            try:
-                self.emu.close()
-            except OSError:
-                pass
+            _close_quietly(self.emu)
         self.emu = None
         self.emu_eof = True
         if self.spec is None:
@@ -298,12 +311,7 @@ class ConsoleProxy:
                     self._from_emu(data)
             if self.emu is not None and self.emu in ww:
                 with self.lock:
-                    try:
-                        n = self.emu.send(self.to_emu)
-                        del self.to_emu[:n]
-                    except (BlockingIOError, InterruptedError):
-                        pass
-                    except OSError:
+                    if not _send_some(self.emu, self.to_emu):
                         self.to_emu = bytearray()
                         self._emu_closed()
             if self.listener is not None and self.listener in rr:
@@ -316,12 +324,7 @@ class ConsoleProxy:
                     with self.lock:
                         self.to_emu += data
             if self.client is not None and self.client in ww:
-                try:
-                    n = self.client.send(self.to_client)
-                    del self.to_client[:n]
-                except (BlockingIOError, InterruptedError):
-                    pass
-                except OSError:
+                if not _send_some(self.client, self.to_client):
                     self._drop_client()
 
     # -- the end ----------------------------------------------------------------
@@ -350,10 +353,7 @@ class ConsoleProxy:
             self.thread.join(2.0)
         for s in (self.client, self.listener, self.emu, self.emu_listener):
             if s is not None:
-                try:
-                    s.close()
-                except OSError:
-                    pass
+                _close_quietly(s)
         self.client = self.listener = self.emu = self.emu_listener = None
         for path, ino in ((self.unix_path, self.unix_ino), (self.com1_unix, None)):
             if not path:
