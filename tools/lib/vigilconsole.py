@@ -294,7 +294,10 @@ class Console:
         pexpect expect with re.M, CRs dropped: '^' and '$' anchor at line
         ends, '.' stops at a newline). A match may end within a line (a prompt
         such as 'vigil> '); the next expect starts right after it, where '^'
-        matches too. Returns the match object."""
+        matches too. As in pexpect, '$' also matches at the end of what has
+        arrived so far: end a pattern with text that closes the line (a whole
+        word, a number's unit) rather than rely on '$' after a bare \d+.
+        Returns the match object."""
         rx = re.compile(regex, re.M)
         deadline = time.monotonic() + timeout
         if self._expect([rx], deadline) is None:
