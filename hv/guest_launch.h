@@ -3,6 +3,7 @@
 #define VIGIL_HV_GUEST_LAUNCH_H
 
 #include "arch/x86_64/vmx_capability.h"
+#include "drivers/acpi/acpi_power.h"
 #include "hv/cmdline.h"
 #include "hv/multiboot.h"
 
@@ -10,6 +11,6 @@
  * no guest to run; refusals (bad ELF, missing VT-x features) are logged and end
  * in the stop policy. */
 void guest_launch(struct boot_info *boot, const struct hv_options *options, const struct vmx_capabilities *capabilities,
-                  uint64_t tsc_frequency);
+                  const struct acpi_power_config *power, uint64_t tsc_frequency);
 
 #endif

@@ -269,14 +269,17 @@ const char *memmap_type_name(uint32_t type)
     }
 }
 
-bool memmap_find_free(const struct memmap *map, uint64_t size, uint64_t alignment, uint64_t below,
-                      uint64_t *base_out)
+static bool valid_alignment(uint64_t *alignment)
 {
-    if (size == 0)
-        return false;
-    if (alignment == 0)
-        alignment = 1;
-    if ((alignment & (alignment - 1)) != 0)
+    if (*alignment == 0)
+        *alignment = 1;
+    return (*alignment & (*alignment - 1)) == 0;
+}
+
+bool memmap_find_free_from(const struct memmap *map, uint64_t size, uint64_t alignment, uint64_t from,
+                           uint64_t below, uint64_t *base_out)
+{
+    if (size == 0 || !valid_alignment(&alignment))
         return false;
 
     bool found = false;
@@ -285,7 +288,7 @@ bool memmap_find_free(const struct memmap *map, uint64_t size, uint64_t alignmen
         const struct memmap_entry *entry = &map->entries[i];
         if (entry->type != MEMMAP_RAM)
             continue;
-        uint64_t start = entry->base < ONE_MIB ? ONE_MIB : entry->base;
+        uint64_t start = entry->base < from ? from : entry->base;
         if (start > UINT64_MAX - (alignment - 1))
             continue;
         start = (start + alignment - 1) & ~(alignment - 1);
@@ -296,6 +299,43 @@ bool memmap_find_free(const struct memmap *map, uint64_t size, uint64_t alignmen
             continue;
         if (!found || start < best) {
             best = start;
+            found = true;
+        }
+    }
+    if (found)
+        *base_out = best;
+    return found;
+}
+
+bool memmap_find_free(const struct memmap *map, uint64_t size, uint64_t alignment, uint64_t below,
+                      uint64_t *base_out)
+{
+    return memmap_find_free_from(map, size, alignment, ONE_MIB, below, base_out);
+}
+
+bool memmap_find_free_highest(const struct memmap *map, uint64_t size, uint64_t alignment, uint64_t below,
+                              uint64_t *base_out)
+{
+    if (size == 0 || !valid_alignment(&alignment))
+        return false;
+
+    bool found = false;
+    uint64_t best = 0;
+    for (unsigned i = 0; i < map->count; i++) {
+        const struct memmap_entry *entry = &map->entries[i];
+        if (entry->type != MEMMAP_RAM)
+            continue;
+        uint64_t start = entry->base < ONE_MIB ? ONE_MIB : entry->base;
+        uint64_t limit = entry_end(entry);
+        if (limit > below)
+            limit = below;
+        if (start >= limit || limit - start < size)
+            continue;
+        uint64_t candidate = (limit - size) & ~(alignment - 1);
+        if (candidate < start)
+            continue;
+        if (!found || candidate > best) {
+            best = candidate;
             found = true;
         }
     }

@@ -99,4 +99,19 @@ const char *memmap_type_name(uint32_t type);
 bool memmap_find_free(const struct memmap *map, uint64_t size, uint64_t alignment, uint64_t below,
                       uint64_t *base_out);
 
+/* Like memmap_find_free, but the lowest fit at or above `from` (which may be
+ * below 1 MiB: a guest's boot information goes right after its image, as GRUB
+ * does). */
+bool memmap_find_free_from(const struct memmap *map, uint64_t size, uint64_t alignment, uint64_t from,
+                           uint64_t below, uint64_t *base_out);
+
+/*
+ * The highest address >= 1 MiB where `size` bytes of RAM, aligned to
+ * `alignment`, end at or below `below`: where vigil puts its own memory (the
+ * image, the page pool, the guest image's pristine copy, the shared region), so
+ * that the guest keeps low memory contiguous from 1 MiB up, as on a PC.
+ */
+bool memmap_find_free_highest(const struct memmap *map, uint64_t size, uint64_t alignment, uint64_t below,
+                              uint64_t *base_out);
+
 #endif /* VIGIL_HV_MEMMAP_H */

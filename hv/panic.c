@@ -10,11 +10,15 @@
 static enum panic_policy policy = PANIC_HALT;
 static struct acpi_power_config power_config;
 
-void panic_configure(enum panic_policy configured_policy, uint16_t debug_exit_port, uint64_t rsdp_address)
+void panic_configure(enum panic_policy configured_policy, const struct acpi_power_config *power)
 {
     policy = configured_policy;
-    power_config.debug_exit_port = debug_exit_port;
-    power_config.rsdp_address = rsdp_address;
+    power_config = *power;
+}
+
+void hv_reset(void)
+{
+    acpi_reset(&power_config);
 }
 
 static __attribute__((noreturn)) void power_off_now(uint8_t exit_code)
@@ -34,7 +38,7 @@ void panic_apply_policy(void)
         power_off_now(ACPI_EXIT_CODE_FAILURE);
     case PANIC_REBOOT:
         log_raw_printf("vigil: panic policy: reboot\n");
-        acpi_reset();
+        hv_reset();
         log_raw_printf("vigil: reset failed; halting\n");
         cpu_halt_forever();
     case PANIC_HALT:
@@ -71,7 +75,7 @@ void hv_stop_after_guest(const char *reason)
         hv_power_off(reason);
     case PANIC_REBOOT:
         log_raw_printf("vigil: rebooting: %s\n", reason);
-        acpi_reset();
+        hv_reset();
         log_raw_printf("vigil: reset failed; halting\n");
         cpu_halt_forever();
     case PANIC_HALT:

@@ -5,6 +5,7 @@
 #include "arch/x86_64/cpu.h"
 #include "arch/x86_64/descriptors.h"
 #include "arch/x86_64/msr.h"
+#include "arch/x86_64/paging.h"
 #include "arch/x86_64/vmx.h"
 #include "hv/log.h"
 #include "hv/page_pool.h"
@@ -18,7 +19,6 @@
 #define CR4_OSXSAVE (1ull << 18)
 #define MSR_IA32_PAT 0x277
 #define MSR_IA32_DEBUGCTL 0x1D9
-#define EXIT_STACK_PAGES 4
 #define VPID_GUEST 1
 #define PAT_POWER_ON_DEFAULT 0x0007040600070406ull
 
@@ -291,9 +291,7 @@ void vcpu_setup(struct vcpu *vcpu, const struct vmx_capabilities *capabilities, 
     enter_vmx_operation(vcpu, pool);
     vcpu->io_bitmaps = allocate_pages(pool, 2, &vcpu->io_bitmaps_physical, "the I/O bitmaps");
     vcpu->msr_bitmap = allocate_pages(pool, 1, &vcpu->msr_bitmap_physical, "the MSR bitmap");
-    uint64_t stack_physical;
-    allocate_pages(pool, EXIT_STACK_PAGES, &stack_physical, "the VM-exit stack");
-    vcpu->exit_stack_top = stack_physical + EXIT_STACK_PAGES * 4096ull;
+    vcpu->exit_stack_top = paging_exit_stack_top(); /* in the image, above a guard page */
 
     setup_controls(vcpu);
     setup_host_state(vcpu);
