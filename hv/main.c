@@ -104,6 +104,18 @@ static void report_memory_map(struct memmap *map)
                  map->unknown_types);
 }
 
+/* selftest=stack-overflow: recurse until the boot stack runs into its guard
+ * page (32 KiB of stack is gone long before the bound). The frame is large and
+ * used so the compiler keeps every level. */
+static __attribute__((noinline)) unsigned overflow_stack(unsigned depth)
+{
+    volatile uint8_t frame[512];
+    frame[0] = (uint8_t)depth;
+    if (depth > 1000000)
+        return frame[0];
+    return overflow_stack(depth + 1) + frame[0];
+}
+
 static struct vmx_capabilities capabilities;
 
 static void check_vt_x(void)
@@ -170,6 +182,10 @@ void hv_main(uint32_t magic, uint32_t info_address)
                  power.fadt.reset_register_valid ? "" : "(none) ", power.fadt.reset_port, power.fadt.reset_value);
     move_to_top_of_ram(&boot_info.memmap);
     report_memory_map(&boot_info.memmap);
+    if (options.selftest_stack_overflow) {
+        log_raw_printf("vigil: selftest: overflowing the boot stack\n");
+        overflow_stack(0);
+    }
     for (unsigned i = 0; i < boot_info.module_count; i++)
         log_info("module %u: 0x%lx-0x%lx '%s'", i, (unsigned long)boot_info.modules[i].start,
                  (unsigned long)boot_info.modules[i].end, boot_info.modules[i].cmdline);

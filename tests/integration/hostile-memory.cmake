@@ -84,3 +84,12 @@ vigil_integration_test(memory-refuse-guest-over-hypervisor
   --expect "vigil: error: guest refused: .*hypervisor"
   --reject "vigil: launching the guest"
   --expect "vigil: power off: no guest to run")
+
+# A stack overflow in vigil runs into the guard page below the stack: a clear
+# report naming the stack, then the panic policy, never silent corruption.
+vigil_integration_test(memory-stack-guard-page
+  ${RUN_BOCHS} --timeout 60 --allow-panic --cmdline "console=com1 panic=poweroff selftest=stack-overflow"
+  --expect "vigil: selftest: overflowing the boot stack"
+  --expect "vigil: EXCEPTION #PF page fault \\(vector 14\\) error=0x2 .*cr2=0xffffffff8"
+  --expect "vigil:   stack overflow: the boot stack ran into its guard page"
+  --expect "vigil: panic policy: power off")
