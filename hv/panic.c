@@ -23,6 +23,10 @@ void hv_reset(void)
 
 static __attribute__((noreturn)) void power_off_now(uint8_t exit_code)
 {
+    if (power_config.s5_valid)
+        log_raw_printf("vigil: ACPI S5: SLP_TYP %u/%u to PM1a 0x%lx, PM1b 0x%lx (values read at start)\n",
+                       power_config.s5.pm1a, power_config.s5.pm1b, (unsigned long)power_config.fadt.pm1a_control_port,
+                       (unsigned long)power_config.fadt.pm1b_control_port);
     log_flush();
     const char *failure = acpi_power_off(&power_config, exit_code);
     log_raw_printf("vigil: power off failed (%s); halting\n", failure);

@@ -93,3 +93,14 @@ vigil_integration_test(memory-stack-guard-page
   --expect "vigil: EXCEPTION #PF page fault \\(vector 14\\) error=0x2 .*cr2=0xffffffff8"
   --expect "vigil:   stack overflow: the boot stack ran into its guard page"
   --expect "vigil: panic policy: power off")
+
+# ACPI tables lie in memory the guest owns: it rewrites them (PM1a moved, \_S5
+# gone) and then asks for power-off. vigil powers off with what it read at start.
+vigil_integration_test(memory-acpi-read-once
+  ${RUN_BOCHS} --timeout 120 --module ${GUESTS}/acpi_rewrite.elf
+  --expect "vigil: ACPI \\(read once\\): PM1a control 0xb004"
+  --expect-guest "^acpi-rewrite: tables rewritten \\(1 .._S5 renamed\\): PM1a now 0x1234, S5 no"
+  --reject-guest "acpi-rewrite: FAIL"
+  --expect "vigil: power off: guest powered off"
+  --expect "vigil: ACPI S5: SLP_TYP 0/0 to PM1a 0xb004, PM1b 0x0 \\(values read at start\\)"
+  --reject "power off failed")
