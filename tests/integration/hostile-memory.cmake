@@ -88,7 +88,7 @@ vigil_integration_test(memory-refuse-guest-over-hypervisor
 # A stack overflow in vigil runs into the guard page below the stack: a clear
 # report naming the stack, then the panic policy, never silent corruption.
 vigil_integration_test(memory-stack-guard-page
-  ${RUN_BOCHS} --timeout 60 --allow-panic --cmdline "console=com1 panic=poweroff selftest=stack-overflow"
+  ${RUN_BOCHS} --timeout 60 --allow-panic --expect-stop --cmdline "console=com1 panic=poweroff selftest=stack-overflow"
   --expect "vigil: selftest: overflowing the boot stack"
   --expect "vigil: EXCEPTION #PF page fault \\(vector 14\\) error=0x2 .*cr2=0xffffffff8"
   --expect "vigil:   stack overflow: the boot stack ran into its guard page"
@@ -99,7 +99,7 @@ vigil_integration_test(memory-stack-guard-page
 vigil_integration_test(memory-acpi-read-once
   ${RUN_BOCHS} --timeout 120 --module ${GUESTS}/acpi_rewrite.elf
   --expect "vigil: ACPI \\(read once\\): PM1a control 0xb004"
-  --expect-guest "^acpi-rewrite: tables rewritten \\(1 .._S5 renamed\\): PM1a now 0x1234, S5 no"
+  --expect-guest "^acpi-rewrite: tables rewritten \\(1 ._S5 renamed\\): PM1a now 0x1234, S5 no"
   --reject-guest "acpi-rewrite: FAIL"
   --expect "vigil: power off: guest powered off"
   --expect "vigil: ACPI S5: SLP_TYP 0/0 to PM1a 0xb004, PM1b 0x0 \\(values read at start\\)"
