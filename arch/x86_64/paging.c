@@ -13,7 +13,6 @@
 #define PRESENT_WRITABLE 0x3ull
 #define ADDRESS_MASK 0x000FFFFFFFFFF000ull
 #define FOUR_GIB 0x100000000ull
-#define EXIT_STACK_SIZE (4 * PAGE)
 #define IST_STACK_SIZE (2 * PAGE)
 #define IST_STACK_COUNT 4 /* IST_DOUBLE_FAULT .. IST_PAGE_FAULT */
 
@@ -28,7 +27,6 @@ extern char boot_stack_guard[];
         uint8_t guard[PAGE];                                                                                           \
         uint8_t stack[size];                                                                                           \
     } __attribute__((aligned(4096)))
-static GUARDED_STACK(EXIT_STACK_SIZE) exit_stack __attribute__((section(".bss.vigil_stacks")));
 static GUARDED_STACK(IST_STACK_SIZE) ist_stacks[IST_STACK_COUNT] __attribute__((section(".bss.vigil_stacks")));
 
 /* The final tables, filled before the move with the physical addresses of their
@@ -56,12 +54,12 @@ struct guard {
     const char *owner;
 };
 
-static unsigned list_guards(struct guard guards[2 + IST_STACK_COUNT])
+static unsigned list_guards(struct guard guards[1 + IST_STACK_COUNT])
 {
     static const char *const ist_names[IST_STACK_COUNT] = { "#DF IST", "NMI IST", "#MC IST", "#PF IST" };
     unsigned count = 0;
+    /* The boot stack is also the guest run loop's: VM exits return on it. */
     guards[count++] = (struct guard){ (uint64_t)(uintptr_t)boot_stack_guard, "boot" };
-    guards[count++] = (struct guard){ (uint64_t)(uintptr_t)exit_stack.guard, "VM-exit" };
     for (unsigned i = 0; i < IST_STACK_COUNT; i++)
         guards[count++] = (struct guard){ (uint64_t)(uintptr_t)ist_stacks[i].guard, ist_names[i] };
     return count;
@@ -69,7 +67,7 @@ static unsigned list_guards(struct guard guards[2 + IST_STACK_COUNT])
 
 const char *paging_guard_page_owner(uint64_t address)
 {
-    struct guard guards[2 + IST_STACK_COUNT];
+    struct guard guards[1 + IST_STACK_COUNT];
     unsigned count = list_guards(guards);
     for (unsigned i = 0; i < count; i++) {
         if (address >= guards[i].address && address - guards[i].address < PAGE)
@@ -92,8 +90,6 @@ bool paging_readable(uint64_t address, uint64_t length)
     }
     return true;
 }
-
-uint64_t paging_exit_stack_top(void) { return (uint64_t)(uintptr_t)(exit_stack.stack + EXIT_STACK_SIZE); }
 
 uint64_t paging_ist_stack_top(unsigned ist)
 {

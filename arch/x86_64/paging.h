@@ -36,15 +36,14 @@ uint64_t paging_image_physical(void);
  */
 const char *paging_move_image(uint64_t destination);
 
-/* The stack whose guard page holds `address` ("boot", "VM-exit", "#DF IST", ...), or NULL. */
+/* The stack whose guard page holds `address` ("boot", "#DF IST", ...), or NULL. */
 const char *paging_guard_page_owner(uint64_t address);
 
 /* Whether [address, address + length) is mapped in vigil's tables (identity low
  * 4 GiB or the image window outside guard pages): safe to read in a fault report. */
 bool paging_readable(uint64_t address, uint64_t length);
 
-/* Top of the VM-exit stack (the VMCS host RSP), and of the IST stacks. */
-uint64_t paging_exit_stack_top(void);
+/* Top of IST stack `ist` (1..IST_PAGE_FAULT), 0 for any other. */
 uint64_t paging_ist_stack_top(unsigned ist);
 
 #endif
