@@ -9,26 +9,14 @@
 static uint64_t page_down(uint64_t address) { return address & ~(PAGE - 1); }
 static uint64_t page_up(uint64_t address) { return address > UINT64_MAX - (PAGE - 1) ? UINT64_MAX & ~(PAGE - 1) : page_down(address + PAGE - 1); }
 
-/* Marks ranges as reserved in a scratch map; a range outside RAM is already not
- * free. False if the map had no room for a split (then nothing may be placed). */
+/* Marks ranges (page-rounded) as reserved in a scratch map. False if the map had
+ * no room for a split (then nothing may be placed). */
 static bool reserve_ranges(struct memmap *scratch, const struct address_range *ranges, unsigned count)
 {
     for (unsigned i = 0; i < count; i++) {
         uint64_t start = page_down(ranges[i].start), end = page_up(ranges[i].end);
-        if (end <= start)
-            continue;
-        /* Carve piece by piece: a range may span several RAM entries or holes. */
-        for (unsigned j = 0; j < scratch->count; j++) {
-            const struct memmap_entry *entry = &scratch->entries[j];
-            uint64_t piece_start = entry->base > start ? entry->base : start;
-            uint64_t entry_end = entry->base + entry->length;
-            uint64_t piece_end = entry_end < end ? entry_end : end;
-            if (entry->type == MEMMAP_RAM && piece_start < piece_end) {
-                if (!memmap_carve(scratch, piece_start, piece_end - piece_start, MEMMAP_RESERVED))
-                    return false;
-                j = (unsigned)-1; /* the map changed: start over (each pass removes one piece) */
-            }
-        }
+        if (end > start && !memmap_mark(scratch, start, end - start, MEMMAP_RESERVED))
+            return false;
     }
     return true;
 }

@@ -66,12 +66,14 @@ static void move_to_top_of_ram(struct memmap *map)
     static struct memmap candidates; /* ~3 KiB: off the boot stack */
     uint64_t size = paging_image_size(), loaded_at = paging_image_physical();
     candidates = *map;
-    memmap_carve(&candidates, loaded_at, size, MEMMAP_RESERVED);
+    bool marked = memmap_mark(&candidates, loaded_at, size, MEMMAP_RESERVED);
     for (unsigned i = 0; i < boot_info.module_count; i++) {
         uint64_t start = boot_info.modules[i].start & ~0xFFFull, end = (boot_info.modules[i].end + 0xFFF) & ~0xFFFull;
         if (end > start)
-            memmap_carve(&candidates, start, end - start, MEMMAP_RESERVED);
+            marked = marked && memmap_mark(&candidates, start, end - start, MEMMAP_RESERVED);
     }
+    if (!marked)
+        panic("memory map too fragmented to keep vigil clear of the modules");
     uint64_t destination;
     if (!memmap_find_free_highest(&candidates, size, 4096, IDENTITY_MAP_LIMIT, &destination))
         panic("no free %lu KiB of RAM below 4 GiB to move vigil to", (unsigned long)(size >> 10));

@@ -237,6 +237,25 @@ bool memmap_carve(struct memmap *map, uint64_t base, uint64_t length, uint32_t t
     return true;
 }
 
+bool memmap_mark(struct memmap *map, uint64_t base, uint64_t length, uint32_t type)
+{
+    if (length > UINT64_MAX - base)
+        length = UINT64_MAX - base;
+    uint64_t end = base + length;
+    memmap_normalize(map);
+    for (unsigned i = 0; i < map->count; i++) {
+        const struct memmap_entry *entry = &map->entries[i];
+        uint64_t piece_start = entry->base > base ? entry->base : base;
+        uint64_t piece_end = entry_end(entry) < end ? entry_end(entry) : end;
+        if (entry->type != MEMMAP_RAM || piece_start >= piece_end)
+            continue;
+        if (!memmap_carve(map, piece_start, piece_end - piece_start, type))
+            return false;
+        i = (unsigned)-1; /* the map changed: start over (each pass removes one RAM piece) */
+    }
+    return true;
+}
+
 uint64_t memmap_total(const struct memmap *map, uint32_t type)
 {
     uint64_t total = 0;
@@ -276,6 +295,17 @@ static bool valid_alignment(uint64_t *alignment)
     return (*alignment & (*alignment - 1)) == 0;
 }
 
+/* The part of a RAM entry inside [from, below), if at least `size` bytes long. */
+static bool ram_window(const struct memmap_entry *entry, uint64_t from, uint64_t below, uint64_t size,
+                       uint64_t *start, uint64_t *limit)
+{
+    if (entry->type != MEMMAP_RAM)
+        return false;
+    *start = entry->base < from ? from : entry->base;
+    *limit = entry_end(entry) < below ? entry_end(entry) : below;
+    return *start < *limit && *limit - *start >= size;
+}
+
 bool memmap_find_free_from(const struct memmap *map, uint64_t size, uint64_t alignment, uint64_t from,
                            uint64_t below, uint64_t *base_out)
 {
@@ -283,18 +313,11 @@ bool memmap_find_free_from(const struct memmap *map, uint64_t size, uint64_t ali
         return false;
 
     bool found = false;
-    uint64_t best = 0;
+    uint64_t best = 0, start, limit;
     for (unsigned i = 0; i < map->count; i++) {
-        const struct memmap_entry *entry = &map->entries[i];
-        if (entry->type != MEMMAP_RAM)
-            continue;
-        uint64_t start = entry->base < from ? from : entry->base;
-        if (start > UINT64_MAX - (alignment - 1))
+        if (!ram_window(&map->entries[i], from, below, size, &start, &limit) || start > UINT64_MAX - (alignment - 1))
             continue;
         start = (start + alignment - 1) & ~(alignment - 1);
-        uint64_t limit = entry_end(entry);
-        if (limit > below)
-            limit = below;
         if (start >= limit || limit - start < size)
             continue;
         if (!found || start < best) {
@@ -320,16 +343,9 @@ bool memmap_find_free_highest(const struct memmap *map, uint64_t size, uint64_t 
         return false;
 
     bool found = false;
-    uint64_t best = 0;
+    uint64_t best = 0, start, limit;
     for (unsigned i = 0; i < map->count; i++) {
-        const struct memmap_entry *entry = &map->entries[i];
-        if (entry->type != MEMMAP_RAM)
-            continue;
-        uint64_t start = entry->base < ONE_MIB ? ONE_MIB : entry->base;
-        uint64_t limit = entry_end(entry);
-        if (limit > below)
-            limit = below;
-        if (start >= limit || limit - start < size)
+        if (!ram_window(&map->entries[i], ONE_MIB, below, size, &start, &limit))
             continue;
         uint64_t candidate = (limit - size) & ~(alignment - 1);
         if (candidate < start)

@@ -84,6 +84,15 @@ void memmap_normalize(struct memmap *map);
  */
 bool memmap_carve(struct memmap *map, uint64_t base, uint64_t length, uint32_t type);
 
+/*
+ * Mark every byte of RAM in [base, base + length) as `type`, however many RAM
+ * entries (or holes) the range spans; what is not RAM stays as it is. For
+ * keeping placements away from ranges the loader reported (modules, a guest's
+ * segments). False if the map had no room for a split: then part of the range
+ * may still be RAM, and nothing may be placed by this map.
+ */
+bool memmap_mark(struct memmap *map, uint64_t base, uint64_t length, uint32_t type);
+
 /* Sum of the lengths of all entries of `type`. */
 uint64_t memmap_total(const struct memmap *map, uint32_t type);
 

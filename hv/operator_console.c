@@ -1,6 +1,5 @@
 #include "hv/operator_console.h"
 
-#include "drivers/acpi/acpi_power.h"
 #include "hv/clock.h"
 #include "hv/console/console.h"
 #include "hv/log.h"

@@ -407,6 +407,26 @@ static void test_find_free_from(void **state)
     assert_false(memmap_find_free_from(&map, 0x3000, 0x1000, 64 * MIB, 4 * GIB, &base));
 }
 
+/* A range over several RAM entries and a hole: every RAM byte in it is marked. */
+static void test_mark_spans_entries(void **state)
+{
+    (void)state;
+    memmap_add(&map, MIB, MIB, MEMMAP_RAM);
+    memmap_add(&map, 2 * MIB, MIB, MEMMAP_ACPI_NVS);
+    memmap_add(&map, 4 * MIB, 4 * MIB, MEMMAP_RAM);
+    assert_true(memmap_mark(&map, MIB + 0x1000, 4 * MIB, MEMMAP_RESERVED));
+    assert_normalized();
+    assert_int_equal(map.count, 5);
+    assert_entry(0, MIB, 0x1000, MEMMAP_RAM);
+    assert_entry(1, MIB + 0x1000, MIB - 0x1000, MEMMAP_RESERVED);
+    assert_entry(2, 2 * MIB, MIB, MEMMAP_ACPI_NVS);
+    assert_entry(3, 4 * MIB, MIB + 0x1000, MEMMAP_RESERVED);
+    assert_entry(4, 5 * MIB + 0x1000, 3 * MIB - 0x1000, MEMMAP_RAM);
+    /* Nothing of RAM inside: nothing changes, and that is not a failure. */
+    assert_true(memmap_mark(&map, 3 * MIB, MIB, MEMMAP_RESERVED));
+    assert_int_equal(map.count, 5);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -430,6 +450,7 @@ int main(void)
         cmocka_unit_test_setup(test_find_free_alignment_near_top_does_not_wrap, reset_map),
         cmocka_unit_test_setup(test_find_free_highest, reset_map),
         cmocka_unit_test_setup(test_find_free_from, reset_map),
+        cmocka_unit_test_setup(test_mark_spans_entries, reset_map),
         cmocka_unit_test_setup(test_type_names, reset_map),
     };
     return cmocka_run_group_tests_name("memmap", tests, NULL, NULL);
