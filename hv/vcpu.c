@@ -47,6 +47,10 @@ const char *vcpu_missing_capability(const struct vmx_capabilities *c)
     if (!vmx_control_allowed(c->exit_allowed, EXIT_SAVE_IA32_EFER | EXIT_LOAD_IA32_EFER | EXIT_HOST_ADDRESS_SPACE_SIZE) ||
         !vmx_control_allowed(c->entry_allowed, ENTRY_LOAD_IA32_EFER))
         return "IA32_EFER load/save on VM entry and exit";
+    /* The guest's PAT passes through the MSR bitmap only because the VMCS switches it. */
+    if (!vmx_control_allowed(c->exit_allowed, EXIT_SAVE_IA32_PAT | EXIT_LOAD_IA32_PAT) ||
+        !vmx_control_allowed(c->entry_allowed, ENTRY_LOAD_IA32_PAT))
+        return "IA32_PAT load/save on VM entry and exit";
     return 0;
 }
 
@@ -97,22 +101,6 @@ void vcpu_intercept_io_ports(struct vcpu *vcpu, uint16_t port, unsigned count)
     }
 }
 
-void vcpu_intercept_msr(struct vcpu *vcpu, uint32_t msr, bool on_read, bool on_write)
-{
-    unsigned offset;
-    if (msr <= 0x1FFF)
-        offset = 0;
-    else if (msr >= 0xC0000000 && msr <= 0xC0001FFF)
-        offset = 1024;
-    else
-        return; /* outside both ranges every access exits anyway (SDM Vol. 3C §26.1.3) */
-    unsigned bit = msr & 0x1FFF;
-    if (on_read)
-        vcpu->msr_bitmap[offset + bit / 8] |= (uint8_t)(1u << (bit % 8));
-    if (on_write)
-        vcpu->msr_bitmap[2048 + offset + bit / 8] |= (uint8_t)(1u << (bit % 8));
-}
-
 static uint32_t require_controls(const char *name, uint64_t allowed, uint32_t wanted, uint32_t required)
 {
     uint32_t value = vmx_adjust_controls(allowed, wanted);
@@ -125,9 +113,16 @@ static uint32_t require_controls(const char *name, uint64_t allowed, uint32_t wa
 static void setup_controls(struct vcpu *vcpu)
 {
     const struct vmx_capabilities *c = &vcpu->capabilities;
-    uint32_t pin = require_controls("pin-based", c->pinbased_allowed, PIN_PREEMPTION_TIMER, PIN_PREEMPTION_TIMER);
+    /* NMI exiting: an NMI during the guest exits instead of entering vigil's IDT;
+     * virtual NMIs: vigil injects it with the guest's own NMI blocking tracked
+     * (SDM Vol. 3C §25.6.1, §26.7.1). */
+    uint32_t pin_required = PIN_PREEMPTION_TIMER | PIN_NMI_EXITING | PIN_VIRTUAL_NMIS;
+    uint32_t pin = require_controls("pin-based", c->pinbased_allowed, pin_required, pin_required);
 
-    uint32_t primary_wanted = PROC_USE_IO_BITMAPS | PROC_USE_MSR_BITMAPS | PROC_ACTIVATE_SECONDARY_CONTROLS;
+    /* TSC offsetting: guest TSC writes move the offset, never vigil's clock
+     * (hv/msr_policy.c). MONITOR/MWAIT exiting: CPUID hides them; they get #UD. */
+    uint32_t primary_wanted = PROC_USE_IO_BITMAPS | PROC_USE_MSR_BITMAPS | PROC_ACTIVATE_SECONDARY_CONTROLS |
+                              PROC_USE_TSC_OFFSETTING | PROC_MWAIT_EXITING | PROC_MONITOR_EXITING;
     vcpu->primary_controls = require_controls("primary processor-based", c->procbased_allowed, primary_wanted, primary_wanted);
 
     /* Instructions the guest may use natively must be enabled, or they #UD

@@ -54,8 +54,6 @@ void vcpu_setup(struct vcpu *vcpu, const struct vmx_capabilities *capabilities, 
 
 /* Marks ports [port, port + count) as exiting in the I/O bitmap. */
 void vcpu_intercept_io_ports(struct vcpu *vcpu, uint16_t port, unsigned count);
-/* Marks an MSR as exiting on read and/or write. */
-void vcpu_intercept_msr(struct vcpu *vcpu, uint32_t msr, bool on_read, bool on_write);
 
 /* Starts the guest; returns only if VMLAUNCH itself failed (then it has panicked). */
 __attribute__((noreturn)) void vcpu_launch(struct vcpu *vcpu, const struct guest_entry_state *entry);

@@ -6,6 +6,7 @@
 #include "hv/event_injection.h"
 #include "hv/format.h"
 #include "hv/log.h"
+#include "hv/msr_policy.h"
 #include "hv/idle.h"
 #include "hv/panic.h"
 #include "hv/service.h"
@@ -24,12 +25,14 @@ struct vmexit_table_entry {
 /* Basic exit reason -> handler (SDM Vol. 3D Appendix C). A reason without a
  * handler is unexpected: vigil never enables the control that causes it. */
 static const struct vmexit_table_entry exit_table[VMEXIT_REASON_LIMIT] = {
-    [EXIT_REASON_EXCEPTION_OR_NMI] = { "exception", 0 },
+    [EXIT_REASON_EXCEPTION_OR_NMI] = { "exception", vmexit_handle_exception_or_nmi },
     [EXIT_REASON_EXTERNAL_INTERRUPT] = { "external-interrupt", 0 },
     [EXIT_REASON_TRIPLE_FAULT] = { "triple-fault", vmexit_handle_triple_fault },
     [EXIT_REASON_INIT_SIGNAL] = { "init", vmexit_handle_init_signal },
     [EXIT_REASON_STARTUP_IPI] = { "sipi", vmexit_handle_startup_ipi },
     [EXIT_REASON_INTERRUPT_WINDOW] = { "interrupt-window", vmexit_handle_interrupt_window },
+    [EXIT_REASON_NMI_WINDOW] = { "nmi-window", vmexit_handle_nmi_window },
+    [EXIT_REASON_TASK_SWITCH] = { "task-switch", vmexit_handle_task_switch },
     [EXIT_REASON_CPUID] = { "cpuid", vmexit_handle_cpuid },
     [EXIT_REASON_GETSEC] = { "getsec", vmexit_handle_vmx_instruction },
     [EXIT_REASON_HLT] = { "hlt", 0 },
@@ -50,6 +53,8 @@ static const struct vmexit_table_entry exit_table[VMEXIT_REASON_LIMIT] = {
     [EXIT_REASON_WRMSR] = { "wrmsr", vmexit_handle_wrmsr },
     [EXIT_REASON_ENTRY_FAILURE_GUEST_STATE] = { "entry-failure-guest-state", vmexit_handle_entry_failure },
     [EXIT_REASON_ENTRY_FAILURE_MSR_LOADING] = { "entry-failure-msr-loading", vmexit_handle_entry_failure },
+    [EXIT_REASON_MWAIT] = { "mwait", vmexit_handle_hidden_instruction },
+    [EXIT_REASON_MONITOR] = { "monitor", vmexit_handle_hidden_instruction },
     [EXIT_REASON_ENTRY_FAILURE_MACHINE_CHECK] = { "entry-failure-machine-check", vmexit_handle_entry_failure },
     [EXIT_REASON_EPT_VIOLATION] = { "ept-violation", vmexit_handle_ept_violation },
     [EXIT_REASON_EPT_MISCONFIGURATION] = { "ept-misconfiguration", vmexit_handle_ept_misconfiguration },
@@ -81,6 +86,7 @@ void vmexit_print_statistics(void)
                                   (unsigned long)statistics.by_reason[reason]);
     }
     log_raw_printf("%s\n", line);
+    msr_policy_print_statistics();
 }
 
 void vmexit_skip_instruction(void)
@@ -194,6 +200,7 @@ void vmexit_dispatch(struct guest_registers *registers)
     /* Every VM exit clears the valid bit of the VM-entry interruption field
      * (SDM Vol. 3C §28.2.4); an event cut short by this exit goes back in. */
     reinject_interrupted_event();
+    vmexit_reflect_host_nmis();
 
 #ifdef VIGIL_BENCH_EMPTY_DISPATCH
     /* Benchmark build only (CMake option VIGIL_BENCH_EMPTY_DISPATCH, target image-bench,

@@ -21,6 +21,8 @@ enum vmexit_reason {
     EXIT_REASON_INIT_SIGNAL = 3,
     EXIT_REASON_STARTUP_IPI = 4,
     EXIT_REASON_INTERRUPT_WINDOW = 7,
+    EXIT_REASON_NMI_WINDOW = 8,
+    EXIT_REASON_TASK_SWITCH = 9,
     EXIT_REASON_CPUID = 10,
     EXIT_REASON_GETSEC = 11,
     EXIT_REASON_HLT = 12,
@@ -41,6 +43,8 @@ enum vmexit_reason {
     EXIT_REASON_WRMSR = 32,
     EXIT_REASON_ENTRY_FAILURE_GUEST_STATE = 33,
     EXIT_REASON_ENTRY_FAILURE_MSR_LOADING = 34,
+    EXIT_REASON_MWAIT = 36,
+    EXIT_REASON_MONITOR = 39,
     EXIT_REASON_ENTRY_FAILURE_MACHINE_CHECK = 41,
     EXIT_REASON_EPT_VIOLATION = 48,
     EXIT_REASON_EPT_MISCONFIGURATION = 49,
@@ -107,5 +111,12 @@ vmexit_handler vmexit_handle_rdmsr;
 vmexit_handler vmexit_handle_wrmsr;
 vmexit_handler vmexit_handle_control_register;
 vmexit_handler vmexit_handle_entry_failure;
+/* hv/vmexit_cpu_events.c */
+vmexit_handler vmexit_handle_exception_or_nmi;
+vmexit_handler vmexit_handle_nmi_window;
+vmexit_handler vmexit_handle_hidden_instruction;
+vmexit_handler vmexit_handle_task_switch;
+/* NMIs vigil took in root operation since the last exit go to the guest. */
+void vmexit_reflect_host_nmis(void);
 
 #endif

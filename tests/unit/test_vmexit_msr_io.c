@@ -1,6 +1,6 @@
 /*
- * Unit tests for hv/vmexit_msr.c (the MSR policy: IA32_FEATURE_CONTROL, VMX
- * capability MSRs, MTRR/microcode writes, pass-through with #GP on a fault) and
+ * Unit tests for hv/vmexit_msr.c (IA32_FEATURE_CONTROL, VMX capability MSRs,
+ * MTRR/microcode writes; the rest of the MSR policy: test_msr_policy.c) and
  * hv/vmexit_io.c (console UART hidden, doorbell, PM1 control, Bochs 0x8900
  * "Shutdown", 0xCF9 reset, isa-debug-exit, string I/O refused, pass-through),
  * against the fake VMCS, MSR table and I/O bus of vmexit_fakes.c.
@@ -155,58 +155,6 @@ static void test_msr_vmx_capabilities_fault(void **state)
         assert_faulted(wrmsr(refused[i], 0));
         assert_int_equal(fake_msr_read_count() + fake_msr_write_count(), 0);
     }
-}
-
-static void test_msr_pass_through(void **state)
-{
-    /* Just past the refused range: passes through. */
-    fake_msr_set(0x492, 0x1122334455667788ull);
-    assert_completed(rdmsr(0x492));
-    assert_int_equal(registers.rax, 0x55667788);
-    assert_int_equal(registers.rdx, 0x11223344);
-
-    fake_msr_set(0xC0000100, 0); /* FS base */
-    assert_completed(wrmsr(0xC0000100, 0x00007FFF12345000ull));
-    uint64_t value;
-    assert_true(fake_msr_get(0xC0000100, &value));
-    assert_int_equal(value, 0x00007FFF12345000ull);
-
-    /* The CPU refuses: #GP for the guest, registers untouched. */
-    setup(state);
-    assert_faulted(rdmsr(0x1234)); /* absent */
-    assert_int_equal(registers.rax, 0xAAAAAAAAAAAAAAAAull);
-    assert_int_equal(registers.rdx, 0xAAAAAAAAAAAAAAAAull);
-    setup(state);
-    fake_msr_set(0x10, 0);
-    fake_msr_refuse_writes(0x10);
-    assert_faulted(wrmsr(0x10, 1));
-    assert_int_equal(fake_msr_write_count(), 1);
-}
-
-static void test_msr_configure_intercepts(void **state)
-{
-    (void)state;
-    vmexit_msr_configure(&the_vcpu);
-    const struct fake_msr_intercept *i = fake_msr_intercept(MSR_IA32_FEATURE_CONTROL);
-    assert_non_null(i);
-    assert_true(i->on_read && i->on_write);
-    for (uint32_t msr = 0x480; msr <= 0x491; msr++) {
-        i = fake_msr_intercept(msr);
-        assert_non_null(i);
-        assert_true(i->on_read && i->on_write);
-    }
-    i = fake_msr_intercept(0x9B);
-    assert_non_null(i);
-    assert_true(i->on_read && i->on_write);
-    const uint32_t write_only[] = { 0x79, 0x200, 0x21F, 0x250, 0x26F, 0x2FF };
-    for (size_t n = 0; n < sizeof write_only / sizeof write_only[0]; n++) {
-        i = fake_msr_intercept(write_only[n]);
-        assert_non_null(i);
-        assert_false(i->on_read);
-        assert_true(i->on_write);
-    }
-    assert_null(fake_msr_intercept(MSR_IA32_EFER));
-    assert_null(fake_msr_intercept(0x492));
 }
 
 /* ---- I/O ----------------------------------------------------------------------------- */
@@ -441,8 +389,6 @@ int main(void)
         cmocka_unit_test_setup(test_io_console_reads_ff_and_drops_writes, setup),
         cmocka_unit_test_setup(test_msr_feature_control_reads_locked_with_vmx_off, setup),
         cmocka_unit_test_setup(test_msr_vmx_capabilities_fault, setup),
-        cmocka_unit_test_setup(test_msr_pass_through, setup),
-        cmocka_unit_test_setup(test_msr_configure_intercepts, setup),
         cmocka_unit_test_setup(test_io_doorbell, setup),
         cmocka_unit_test_setup(test_io_pm1_control, setup),
         cmocka_unit_test_setup(test_io_bochs_shutdown_sequence, setup),

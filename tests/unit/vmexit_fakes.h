@@ -76,17 +76,11 @@ unsigned fake_port_access_count(void);
 const struct fake_port_access *fake_port_access(unsigned index);
 
 /* ---- bitmap intercepts (vcpu.c) ------------------------------------------ */
-struct fake_msr_intercept {
-    uint32_t msr;
-    bool on_read, on_write;
-};
 struct fake_io_intercept {
     uint16_t port;
     unsigned count;
 };
 void fake_intercepts_reset(void);
-unsigned fake_msr_intercept_count(void);
-const struct fake_msr_intercept *fake_msr_intercept(uint32_t msr); /* last call for msr, or NULL */
 unsigned fake_io_intercept_count(void);
 const struct fake_io_intercept *fake_io_intercept(unsigned index);
 
