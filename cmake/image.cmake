@@ -33,6 +33,7 @@ set(VIGIL_IMAGE_SOURCES
   hv/vmexit_cr.c
   hv/event_injection.c
   hv/msr_policy.c
+  hv/io_policy.c
   hv/cpuid_policy.c
   hv/apic_filter.c
   hv/guest_state.c

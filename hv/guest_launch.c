@@ -125,7 +125,8 @@ static void offer_additions_package(const struct boot_info *boot)
 
 static void configure_ports(const struct hv_options *options, uint64_t rsdp_address)
 {
-    struct guest_io_ports ports = { .console_base = options->console_port, .debug_exit = options->debug_exit_port };
+    struct guest_io_ports ports = { .console_base = options->console_port, .debug_exit = options->debug_exit_port,
+                                    .protect_pci_chipset = true };
     struct acpi_fadt_info fadt;
     const char *failure = acpi_read_fadt(rsdp_address, &fadt);
     if (failure) {
@@ -135,6 +136,10 @@ static void configure_ports(const struct hv_options *options, uint64_t rsdp_addr
             log_warn("ACPI: the firmware did not switch to ACPI mode (SCI_EN stays clear)");
         ports.pm1a_control = (uint16_t)fadt.pm1a_control_port;
         ports.pm1b_control = (uint16_t)fadt.pm1b_control_port;
+        if (fadt.reset_register_valid) {
+            ports.acpi_reset_port = fadt.reset_port;
+            ports.acpi_reset_value = fadt.reset_value;
+        }
     }
     vmexit_io_configure(&the_vcpu, &ports);
     vmexit_msr_configure(&the_vcpu);

@@ -174,6 +174,12 @@ void guest_stop_as(enum guest_service_event_kind kind, const char *reason)
     idle_after_guest("the guest stopped", false);
 }
 
+void guest_request_reset(struct vcpu *vcpu, const char *reason)
+{
+    (void)vcpu;
+    guest_stop("the guest asked for a machine reset: %s (vigil does not restart guests yet)", reason);
+}
+
 void guest_powered_off(const char *how)
 {
     log_raw_printf("vigil: guest powered off (%s)\n", how);

@@ -90,6 +90,11 @@ void guest_state_dump(const char *headline);
 __attribute__((noreturn, format(printf, 1, 2))) void guest_stop(const char *format, ...);
 /* guest_stop with the event kind the service reports (e.g. a triple fault). */
 __attribute__((noreturn)) void guest_stop_as(enum guest_service_event_kind kind, const char *reason);
+/* The guest asked for a machine reset (0xCF9, keyboard controller, port 0x92, the
+ * ACPI reset register): vigil owns the reset path; today a clean stop with the
+ * reason ("the guest asked for a machine reset: <reason>"), the one place where a
+ * guest restart will go. */
+__attribute__((noreturn)) void guest_request_reset(struct vcpu *vcpu, const char *reason);
 /* The guest asked to power off: counts, then the machine powers off. */
 __attribute__((noreturn)) void guest_powered_off(const char *how);
 

@@ -128,6 +128,10 @@ static void test_dispatch_routes_each_handled_reason(void **state)
         the_vcpu.primary_controls = PROC_INTERRUPT_WINDOW_EXITING | 0x80;
         registers.rax = route->rax;
         registers.rcx = route->rcx;
+        if (route->reason == EXIT_REASON_IO_INSTRUCTION) { /* the doorbell is vigil's once configured */
+            struct guest_io_ports ports = { 0x3F8, 0, 0, 0, 0, 0, false };
+            vmexit_io_configure(&the_vcpu, &ports);
+        }
         if (route->reason == EXIT_REASON_XSETBV) { /* XSETBV is there and enabled by the guest */
             the_vcpu.cpuid_has_xsave = true;
             fake_vmcs_set(VMCS_GUEST_CR4, 1u << 18);
