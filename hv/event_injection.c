@@ -1,14 +1,11 @@
 #include "hv/event_injection.h"
 
 #include "arch/x86_64/vmx.h"
-#include "hv/vcpu.h"
 
 #define RFLAGS_IF (1ull << 9)
 #define RFLAGS_RF (1ull << 16)
 #define CR0_PE (1ull << 0)
 
-static int pending_external_vector = -1;
-static unsigned pending_nmis;
 static uint64_t host_nmis_reflected;
 
 /* Exceptions that push an error code (SDM Vol. 3A §6.13) -- in protected and
@@ -36,16 +33,17 @@ static void set_resume_flag_for_fault(uint8_t vector)
         vmcs_write_natural(VMCS_GUEST_RFLAGS, vmcs_read_natural(VMCS_GUEST_RFLAGS) | RFLAGS_RF);
 }
 
-void inject_exception(uint8_t vector)
+void inject_exception(struct vcpu *vcpu, uint8_t vector)
 {
+    (void)vcpu; /* its VMCS is the current one */
     set_resume_flag_for_fault(vector);
     vmcs_write32(VMCS_ENTRY_INTERRUPTION_INFO, INTERRUPTION_VALID | INTERRUPTION_TYPE_HARDWARE_EXCEPTION | vector);
 }
 
-void inject_exception_with_error_code(uint8_t vector, uint32_t error_code)
+void inject_exception_with_error_code(struct vcpu *vcpu, uint8_t vector, uint32_t error_code)
 {
     if (!exception_has_error_code(vector)) {
-        inject_exception(vector);
+        inject_exception(vcpu, vector);
         return;
     }
     set_resume_flag_for_fault(vector);
@@ -54,8 +52,9 @@ void inject_exception_with_error_code(uint8_t vector, uint32_t error_code)
                  INTERRUPTION_VALID | INTERRUPTION_TYPE_HARDWARE_EXCEPTION | INTERRUPTION_DELIVER_ERROR_CODE | vector);
 }
 
-void inject_nmi(void)
+void inject_nmi(struct vcpu *vcpu)
 {
+    (void)vcpu;
     vmcs_write32(VMCS_ENTRY_INTERRUPTION_INFO, INTERRUPTION_VALID | INTERRUPTION_TYPE_NMI | 2);
 }
 
@@ -68,40 +67,41 @@ static bool guest_interruptible(void)
            !(entry_event & INTERRUPTION_VALID);
 }
 
-static void set_interrupt_window_exiting(bool enabled)
+static void set_interrupt_window_exiting(struct vcpu *vcpu, bool enabled)
 {
     if (enabled)
-        the_vcpu.primary_controls |= PROC_INTERRUPT_WINDOW_EXITING;
+        vcpu->primary_controls |= PROC_INTERRUPT_WINDOW_EXITING;
     else
-        the_vcpu.primary_controls &= ~PROC_INTERRUPT_WINDOW_EXITING;
-    vmcs_write32(VMCS_PRIMARY_PROCESSOR_CONTROLS, the_vcpu.primary_controls);
+        vcpu->primary_controls &= ~PROC_INTERRUPT_WINDOW_EXITING;
+    vmcs_write32(VMCS_PRIMARY_PROCESSOR_CONTROLS, vcpu->primary_controls);
 }
 
-bool inject_external_interrupt(uint8_t vector)
+bool inject_external_interrupt(struct vcpu *vcpu, uint8_t vector)
 {
-    if (pending_external_vector >= 0)
+    if (vcpu->external_interrupt_queued)
         return false;
     if (guest_interruptible()) {
         vmcs_write32(VMCS_ENTRY_INTERRUPTION_INFO, INTERRUPTION_VALID | INTERRUPTION_TYPE_EXTERNAL | vector);
         return true;
     }
-    pending_external_vector = vector;
-    set_interrupt_window_exiting(true);
+    vcpu->external_interrupt_queued = true;
+    vcpu->queued_external_vector = vector;
+    set_interrupt_window_exiting(vcpu, true);
     return true;
 }
 
-void inject_pending_external_interrupt(void)
+void inject_pending_external_interrupt(struct vcpu *vcpu)
 {
-    set_interrupt_window_exiting(false);
-    if (pending_external_vector < 0)
+    set_interrupt_window_exiting(vcpu, false);
+    if (!vcpu->external_interrupt_queued)
         return;
-    uint8_t vector = (uint8_t)pending_external_vector;
-    pending_external_vector = -1;
-    inject_external_interrupt(vector);
+    vcpu->external_interrupt_queued = false;
+    inject_external_interrupt(vcpu, vcpu->queued_external_vector);
 }
 
-void reinject_interrupted_event(void)
+void reinject_interrupted_event(struct vcpu *vcpu)
 {
+    (void)vcpu;
     uint32_t vectoring = vmcs_read32(VMCS_IDT_VECTORING_INFO);
     if (!(vectoring & INTERRUPTION_VALID))
         return;
@@ -124,36 +124,36 @@ static bool guest_can_take_nmi(void)
            !(vmcs_read32(VMCS_ENTRY_INTERRUPTION_INFO) & INTERRUPTION_VALID);
 }
 
-static void set_nmi_window_exiting(bool enabled)
+static void set_nmi_window_exiting(struct vcpu *vcpu, bool enabled)
 {
-    uint32_t wanted = enabled ? the_vcpu.primary_controls | PROC_NMI_WINDOW_EXITING
-                              : the_vcpu.primary_controls & ~PROC_NMI_WINDOW_EXITING;
-    if (wanted == the_vcpu.primary_controls)
+    uint32_t wanted = enabled ? vcpu->primary_controls | PROC_NMI_WINDOW_EXITING
+                              : vcpu->primary_controls & ~PROC_NMI_WINDOW_EXITING;
+    if (wanted == vcpu->primary_controls)
         return;
-    the_vcpu.primary_controls = wanted;
+    vcpu->primary_controls = wanted;
     vmcs_write32(VMCS_PRIMARY_PROCESSOR_CONTROLS, wanted);
 }
 
-void inject_pending_nmi(void)
+void inject_pending_nmi(struct vcpu *vcpu)
 {
-    if (pending_nmis && guest_can_take_nmi()) {
-        pending_nmis--;
-        inject_nmi();
+    if (vcpu->pending_nmis && guest_can_take_nmi()) {
+        vcpu->pending_nmis--;
+        inject_nmi(vcpu);
     }
-    set_nmi_window_exiting(pending_nmis != 0);
+    set_nmi_window_exiting(vcpu, vcpu->pending_nmis != 0);
 }
 
-void queue_nmi(void)
+void queue_nmi(struct vcpu *vcpu)
 {
-    if (pending_nmis < 2) /* like the CPU: one NMI being handled, one more latched */
-        pending_nmis++;
-    inject_pending_nmi();
+    if (vcpu->pending_nmis < 2) /* like the CPU: one NMI being handled, one more latched */
+        vcpu->pending_nmis++;
+    inject_pending_nmi(vcpu);
 }
 
-void reflect_host_nmis(uint64_t host_nmis_seen)
+void reflect_host_nmis(struct vcpu *vcpu, uint64_t host_nmis_seen)
 {
     while (host_nmis_reflected < host_nmis_seen) {
         host_nmis_reflected++;
-        queue_nmi();
+        queue_nmi(vcpu);
     }
 }

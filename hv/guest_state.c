@@ -1,20 +1,19 @@
 #include "hv/guest_state.h"
 
 #include "arch/x86_64/vmx.h"
-#include "hv/vcpu.h"
 
 #define RFLAGS_VM (1ull << 17)
 #define ACCESS_RIGHTS_DPL_SHIFT 5
 
-uint64_t guest_visible_cr0(void)
+uint64_t guest_visible_cr0(const struct vcpu *vcpu)
 {
-    uint64_t mask = the_vcpu.cr0_guest_host_mask;
+    uint64_t mask = vcpu->cr0_guest_host_mask;
     return (vmcs_read_natural(VMCS_CR0_READ_SHADOW) & mask) | (vmcs_read_natural(VMCS_GUEST_CR0) & ~mask);
 }
 
-uint64_t guest_visible_cr4(void)
+uint64_t guest_visible_cr4(const struct vcpu *vcpu)
 {
-    uint64_t mask = the_vcpu.cr4_guest_host_mask;
+    uint64_t mask = vcpu->cr4_guest_host_mask;
     return (vmcs_read_natural(VMCS_CR4_READ_SHADOW) & mask) | (vmcs_read_natural(VMCS_GUEST_CR4) & ~mask);
 }
 

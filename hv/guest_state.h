@@ -4,10 +4,12 @@
 
 #include <stdint.h>
 
+#include "hv/vcpu.h"
+
 /* CR0/CR4 as the guest reads them: bits vigil owns (guest/host mask) from the read
  * shadow, the others from the guest field (SDM Vol. 3C §25.6.6). */
-uint64_t guest_visible_cr0(void);
-uint64_t guest_visible_cr4(void);
+uint64_t guest_visible_cr0(const struct vcpu *vcpu);
+uint64_t guest_visible_cr4(const struct vcpu *vcpu);
 /* Current privilege level: SS.DPL (SDM Vol. 3C §25.4.1); 3 in virtual-8086 mode. */
 unsigned guest_cpl(void);
 

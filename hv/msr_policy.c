@@ -225,9 +225,9 @@ static bool write_apic_base(uint64_t value)
     return cpu_write_msr_checked(MSR_IA32_APIC_BASE, (value & ~APIC_BASE_BSP) | (current & APIC_BASE_BSP));
 }
 
-static bool write_xss(uint64_t value)
+static bool write_xss(const struct vcpu *vcpu, uint64_t value)
 {
-    if (!(the_vcpu.secondary_controls & SECONDARY_ENABLE_XSAVES))
+    if (!(vcpu->secondary_controls & SECONDARY_ENABLE_XSAVES))
         return false;
     uint32_t leaf[4];
     cpu_cpuid(0xD, 1, leaf);
@@ -259,7 +259,7 @@ static bool read_virtual(uint32_t msr, uint64_t *value)
     }
 }
 
-static bool write_virtual(uint32_t msr, uint64_t value)
+static bool write_virtual(struct vcpu *vcpu, uint32_t msr, uint64_t value)
 {
     switch (msr) {
     case MSR_IA32_TSC:
@@ -283,7 +283,7 @@ static bool write_virtual(uint32_t msr, uint64_t value)
         return cpu_write_msr_checked(msr, value ? host : 0);
     }
     case MSR_IA32_XSS:
-        return write_xss(value);
+        return write_xss(vcpu, value);
     case MSR_X2APIC_ICR:
         return apic_filter_x2apic_icr_write(value);
     default:
@@ -293,8 +293,9 @@ static bool write_virtual(uint32_t msr, uint64_t value)
 
 /* ---- the exits ---------------------------------------------------------------- */
 
-enum msr_outcome msr_policy_read(uint32_t msr, uint64_t *value)
+enum msr_outcome msr_policy_read(struct vcpu *vcpu, uint32_t msr, uint64_t *value)
 {
+    (void)vcpu; /* its VMCS is the current one */
     const struct msr_policy_entry *entry = msr_policy_lookup(msr);
     enum msr_action action = entry ? entry->read : MSR_DENY;
     if (msr == MSR_IA32_TSC_DEADLINE && guest.tsc_offset)
@@ -306,7 +307,7 @@ enum msr_outcome msr_policy_read(uint32_t msr, uint64_t *value)
     return ok ? MSR_DONE : MSR_FAULT;
 }
 
-enum msr_outcome msr_policy_write(uint32_t msr, uint64_t value)
+enum msr_outcome msr_policy_write(struct vcpu *vcpu, uint32_t msr, uint64_t value)
 {
     const struct msr_policy_entry *entry = msr_policy_lookup(msr);
     enum msr_action action = entry ? entry->write : MSR_DENY;
@@ -318,7 +319,7 @@ enum msr_outcome msr_policy_write(uint32_t msr, uint64_t value)
         ok = cpu_write_msr_checked(msr, value);
         break;
     case MSR_VIRTUAL:
-        ok = write_virtual(msr, value);
+        ok = write_virtual(vcpu, msr, value);
         break;
     case MSR_IGNORE: {
         static bool reported;

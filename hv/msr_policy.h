@@ -36,9 +36,10 @@ void msr_policy_build_bitmap(uint8_t *bitmap);
  * reads the initial TSC_ADJUST. */
 void msr_policy_start(uint8_t *bitmap);
 
+struct vcpu;
 enum msr_outcome { MSR_DONE, MSR_FAULT };
-enum msr_outcome msr_policy_read(uint32_t msr, uint64_t *value);
-enum msr_outcome msr_policy_write(uint32_t msr, uint64_t value);
+enum msr_outcome msr_policy_read(struct vcpu *vcpu, uint32_t msr, uint64_t *value);
+enum msr_outcome msr_policy_write(struct vcpu *vcpu, uint32_t msr, uint64_t value);
 
 /* The guest's TSC minus the host's (VMCS TSC offset, "use TSC offsetting" on):
  * vigil's own timekeeping reads the host TSC and never sees guest writes. */

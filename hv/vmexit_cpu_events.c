@@ -7,6 +7,7 @@
 #include "arch/x86_64/exception.h"
 #include "arch/x86_64/vmx.h"
 #include "hv/event_injection.h"
+#include "hv/guest_lifecycle.h"
 #include "hv/log.h"
 #include "hv/vmexit.h"
 
@@ -14,43 +15,45 @@
 
 /* Reason 0 with an NMI: the NMI arrived while the guest ran; it is the guest's
  * (the exception bitmap is 0, so no guest exception ever exits here). */
-void vmexit_handle_exception_or_nmi(struct vmexit_context *context)
+enum vmexit_action vmexit_handle_exception_or_nmi(struct vcpu *vcpu)
 {
     uint32_t information = vmcs_read32(VMCS_EXIT_INTERRUPTION_INFO);
     if ((information & INTERRUPTION_VALID) && (information & INTERRUPTION_TYPE_MASK) == INTERRUPTION_TYPE_NMI) {
-        queue_nmi();
-        return;
+        queue_nmi(vcpu);
+        return VMEXIT_RESUME_GUEST;
     }
-    guest_stop("unexpected exception exit, interruption information 0x%x, qualification 0x%lx", information,
-               (unsigned long)context->qualification);
+    return guest_stop(vcpu, "unexpected exception exit, interruption information 0x%x, qualification 0x%lx",
+                      information, (unsigned long)vcpu->exit_qualification);
 }
 
-void vmexit_handle_nmi_window(struct vmexit_context *context)
+enum vmexit_action vmexit_handle_nmi_window(struct vcpu *vcpu)
 {
-    (void)context;
-    inject_pending_nmi();
+    inject_pending_nmi(vcpu);
+    return VMEXIT_RESUME_GUEST;
 }
 
-void vmexit_handle_hidden_instruction(struct vmexit_context *context)
+enum vmexit_action vmexit_handle_hidden_instruction(struct vcpu *vcpu)
 {
     static bool reported;
     if (!reported) {
         reported = true;
         log_warn("guest executed %s at rip 0x%lx: injecting #UD (CPUID does not offer it)",
-                 vmx_exit_reason_name(context->reason), (unsigned long)vmcs_read_natural(VMCS_GUEST_RIP));
+                 vmx_exit_reason_name(vcpu->exit_reason), (unsigned long)vmcs_read_natural(VMCS_GUEST_RIP));
     }
-    inject_exception(VECTOR_INVALID_OPCODE);
+    inject_exception(vcpu, VECTOR_INVALID_OPCODE);
+    return VMEXIT_RESUME_GUEST;
 }
 
 /* Task switches through a task gate, a TSS descriptor in a CALL/JMP or IRET with
  * NT always exit (SDM Vol. 3C §26.1.2); emulating them (SDM Vol. 3A §8.3) is not
  * done yet, so the guest stops with the reason. Source of the switch: bits 31:30
  * of the qualification (0 CALL, 1 IRET, 2 JMP, 3 task gate in the IDT). */
-void vmexit_handle_task_switch(struct vmexit_context *context)
+enum vmexit_action vmexit_handle_task_switch(struct vcpu *vcpu)
 {
     static const char *const sources[4] = { "CALL", "IRET", "JMP", "a task gate in the IDT" };
-    guest_stop("task switch to TSS selector 0x%lx by %s is not emulated",
-               (unsigned long)(context->qualification & 0xFFFF), sources[(context->qualification >> 30) & 3]);
+    uint64_t q = vcpu->exit_qualification;
+    return guest_stop(vcpu, "task switch to TSS selector 0x%lx by %s is not emulated", (unsigned long)(q & 0xFFFF),
+                      sources[(q >> 30) & 3]);
 }
 
-void vmexit_reflect_host_nmis(void) { reflect_host_nmis(exception_host_nmi_count); }
+void vmexit_reflect_host_nmis(struct vcpu *vcpu) { reflect_host_nmis(vcpu, exception_host_nmi_count); }

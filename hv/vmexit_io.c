@@ -14,6 +14,7 @@
 
 #include "arch/x86_64/port_io.h"
 #include "arch/x86_64/vmx.h"
+#include "hv/guest_lifecycle.h"
 #include "hv/io_policy.h"
 #include "hv/log.h"
 #include "hv/service.h"
@@ -94,12 +95,13 @@ static void port_out(uint16_t port, unsigned size, uint32_t value)
         port_out32(port, value);
 }
 
-static uint32_t pass_through(uint16_t port, unsigned size, bool is_in, uint32_t value)
+static enum vmexit_action pass_through(uint16_t port, unsigned size, bool is_in, uint32_t *value)
 {
     if (is_in)
-        return port_in(port, size);
-    port_out(port, size, value);
-    return value;
+        *value = port_in(port, size);
+    else
+        port_out(port, size, *value);
+    return VMEXIT_RESUME_GUEST;
 }
 
 static void refused_write(const char *what, uint16_t port, uint32_t value)
@@ -108,84 +110,94 @@ static void refused_write(const char *what, uint16_t port, uint32_t value)
         log_warn("guest write of 0x%x to port 0x%x refused: %s (reported once)", value, port, what);
 }
 
-static uint32_t bochs_shutdown(bool is_in, uint32_t value)
+static enum vmexit_action bochs_shutdown(struct vcpu *vcpu, bool is_in, uint32_t *value)
 {
     static const char shutdown[] = "Shutdown";
-    if (!is_in) {
-        bochs_shutdown_matched = ((char)value == shutdown[bochs_shutdown_matched]) ? bochs_shutdown_matched + 1
-                                 : ((char)value == shutdown[0])                    ? 1
-                                                                                   : 0;
-        if (bochs_shutdown_matched == sizeof shutdown - 1)
-            guest_powered_off("Bochs shutdown port 0x8900");
+    if (is_in) {
+        *value = 0xFFFFFFFFu;
+        return VMEXIT_RESUME_GUEST;
     }
-    return 0xFFFFFFFFu;
+    bochs_shutdown_matched = ((char)*value == shutdown[bochs_shutdown_matched]) ? bochs_shutdown_matched + 1
+                             : ((char)*value == shutdown[0])                    ? 1
+                                                                                : 0;
+    if (bochs_shutdown_matched == sizeof shutdown - 1) {
+        bochs_shutdown_matched = 0;
+        return guest_powered_off(vcpu, "Bochs shutdown port 0x8900");
+    }
+    return VMEXIT_RESUME_GUEST;
 }
 
 /* 0xCF8-0xCFF: CONFIG_ADDRESS is latched by dword writes only; a byte at 0xCF9 is
  * the reset control register; data writes are checked against what vigil relies on. */
-static uint32_t pci_config(uint16_t port, unsigned offset, unsigned size, bool is_in, uint32_t value)
+static enum vmexit_action pci_config(struct vcpu *vcpu, uint16_t port, unsigned offset, unsigned size, bool is_in,
+                                     uint32_t *value)
 {
     if (!is_in && offset == 0 && size == 4)
-        pci_config_address = value;
-    if (!is_in && offset == RESET_CONTROL_OFFSET && size == 1 && (value & RESET_CONTROL_RESET))
-        guest_request_reset(&the_vcpu, "port 0xCF9");
+        pci_config_address = *value;
+    if (!is_in && offset == RESET_CONTROL_OFFSET && size == 1 && (*value & RESET_CONTROL_RESET))
+        return guest_request_reset(vcpu, "port 0xCF9");
     if (!is_in && offset >= 4) {
         const struct pci_protected_register *refused =
             pci_write_refused(pci_protected, pci_protected_count, pci_config_address, offset - 4, size);
         if (refused) {
-            refused_write(refused->what, port, value);
-            return value;
+            refused_write(refused->what, port, *value);
+            return VMEXIT_RESUME_GUEST;
         }
     }
     return pass_through(port, size, is_in, value);
 }
 
-/* One access wholly inside one device; offset = port - the device's base. */
-static uint32_t device_access(enum device device, uint16_t port, unsigned offset, unsigned size, bool is_in,
-                              uint32_t value)
+/* One access wholly inside one device; offset = port - the device's base. For an
+ * IN, *value receives what the guest reads. */
+static enum vmexit_action device_access(struct vcpu *vcpu, enum device device, uint16_t port, unsigned offset,
+                                        unsigned size, bool is_in, uint32_t *value)
 {
-    uint32_t all_ones = size == 4 ? 0xFFFFFFFFu : (1u << (size * 8)) - 1;
     switch (device) {
     case DEVICE_CONSOLE:
         if (io_statistics.console_accesses_dropped++ == 0)
             log_warn("guest touched the hypervisor console UART (port 0x%x): it reads as absent", port);
-        return all_ones;
-    case DEVICE_DOORBELL:
         if (is_in)
-            return 0;
+            *value = 0xFFFFFFFFu;
+        return VMEXIT_RESUME_GUEST;
+    case DEVICE_DOORBELL:
+        if (is_in) {
+            *value = 0;
+            return VMEXIT_RESUME_GUEST;
+        }
         io_statistics.doorbell_rings++;
         service_doorbell(); /* the outcome is in the status page: the guest needs no second exit */
-        return value;
+        return VMEXIT_RESUME_GUEST;
     case DEVICE_PM1A:
     case DEVICE_PM1B:
-        if (!is_in && ((value << (8 * offset)) & ACPI_SLP_EN))
-            guest_powered_off("ACPI sleep request, SLP_TYP and SLP_EN written to PM1 control");
+        if (!is_in && ((*value << (8 * offset)) & ACPI_SLP_EN))
+            return guest_powered_off(vcpu, "ACPI sleep request, SLP_TYP and SLP_EN written to PM1 control");
         return pass_through(port, size, is_in, value);
     case DEVICE_DEBUG_EXIT:
-        if (!is_in) {
-            log_raw_printf("vigil: guest wrote 0x%x to the isa-debug-exit port\n", value);
-            guest_powered_off("isa-debug-exit");
+        if (is_in) {
+            *value = 0xFFFFFFFFu;
+            return VMEXIT_RESUME_GUEST;
         }
-        return all_ones;
+        log_raw_printf("vigil: guest wrote 0x%x to the isa-debug-exit port\n", *value);
+        return guest_powered_off(vcpu, "isa-debug-exit");
     case DEVICE_BOCHS_SHUTDOWN:
-        return bochs_shutdown(is_in, value) & all_ones;
+        return bochs_shutdown(vcpu, is_in, value);
     case DEVICE_PCI_CONFIG:
-        return pci_config(port, offset, size, is_in, value);
+        return pci_config(vcpu, port, offset, size, is_in, value);
     case DEVICE_KEYBOARD_COMMAND:
-        if (!is_in && i8042_command_resets((uint8_t)value))
-            guest_request_reset(&the_vcpu, "keyboard controller command 0xFE (port 0x64)");
-        if (!is_in && i8042_command_refused((uint8_t)value)) {
-            refused_write("keyboard controller 'write output port' (reset line, A20)", port, value);
-            return value;
+        if (!is_in && i8042_command_resets((uint8_t)*value))
+            return guest_request_reset(vcpu, "keyboard controller command 0xFE (port 0x64)");
+        if (!is_in && i8042_command_refused((uint8_t)*value)) {
+            refused_write("keyboard controller 'write output port' (reset line, A20)", port, *value);
+            return VMEXIT_RESUME_GUEST;
         }
         return pass_through(port, size, is_in, value);
     case DEVICE_PORT_92:
-        if (!is_in && (value & SYSTEM_CONTROL_RESET))
-            guest_request_reset(&the_vcpu, "port 0x92 bit 0 (fast reset)");
+        if (!is_in && (*value & SYSTEM_CONTROL_RESET))
+            return guest_request_reset(vcpu, "port 0x92 bit 0 (fast reset)");
         return pass_through(port, size, is_in, value);
     case DEVICE_ACPI_RESET:
-        if (!is_in && (uint8_t)value == ports.acpi_reset_value)
-            guest_request_reset(&the_vcpu, "the ACPI reset register");
+        if (!is_in && (uint8_t)*value == ports.acpi_reset_value)
+            return guest_request_reset(vcpu, "the ACPI reset register");
         return pass_through(port, size, is_in, value);
     case DEVICE_NONE:
         break;
@@ -201,44 +213,52 @@ static const struct device_range *device_touched(uint16_t port, unsigned size)
     return 0;
 }
 
-/* Returns the value an IN gets, after acting on the access. */
-static uint32_t handle_access(uint16_t port, unsigned size, bool is_in, uint32_t value)
+/* Acts on the access; for an IN, *value receives what the guest reads. */
+static enum vmexit_action handle_access(struct vcpu *vcpu, uint16_t port, unsigned size, bool is_in, uint32_t *value)
 {
     const struct device_range *d = device_touched(port, size);
     if (!d) /* intercepted for a neighbour that this access does not touch */
         return pass_through(port, size, is_in, value);
     if (io_access_inside(port, size, d->base, d->count))
-        return device_access(d->device, port, (unsigned)(port - d->base), size, is_in, value);
+        return device_access(vcpu, d->device, port, (unsigned)(port - d->base), size, is_in, value);
     if (io_statistics.wide_accesses_split++ == 0)
         log_warn("guest %u-byte access at port 0x%x reaches into port 0x%x-0x%x: split into bytes (reported once)",
                  size, port, d->base, d->base + d->count - 1);
     uint32_t result = 0;
     for (unsigned i = 0; i < size; i++) {
         uint16_t byte_port = (uint16_t)(port + i);
-        uint32_t byte = (value >> (8 * i)) & 0xFF;
+        uint32_t byte = (*value >> (8 * i)) & 0xFF;
         const struct device_range *b = device_touched(byte_port, 1);
-        uint32_t got = b ? device_access(b->device, byte_port, (unsigned)(byte_port - b->base), 1, is_in, byte)
-                         : pass_through(byte_port, 1, is_in, byte);
-        result |= (got & 0xFF) << (8 * i);
+        enum vmexit_action action = b ? device_access(vcpu, b->device, byte_port, (unsigned)(byte_port - b->base), 1,
+                                                      is_in, &byte)
+                                      : pass_through(byte_port, 1, is_in, &byte);
+        if (action != VMEXIT_RESUME_GUEST)
+            return action;
+        result |= (byte & 0xFF) << (8 * i);
     }
-    return result;
+    if (is_in)
+        *value = result;
+    return VMEXIT_RESUME_GUEST;
 }
 
-void vmexit_handle_io(struct vmexit_context *context)
+enum vmexit_action vmexit_handle_io(struct vcpu *vcpu)
 {
-    uint64_t q = context->qualification;
+    uint64_t q = vcpu->exit_qualification;
     unsigned size = (unsigned)(q & 7) + 1;
     bool is_in = (q & 8) != 0;
     bool is_string = (q & 16) != 0;
     uint16_t port = (uint16_t)(q >> 16);
     if (is_string || (size != 1 && size != 2 && size != 4))
-        guest_stop("%s I/O %s port 0x%x (size %u) is not emulated", is_string ? "string" : "odd-sized",
-                   is_in ? "from" : "to", port, size);
+        return guest_stop(vcpu, "%s I/O %s port 0x%x (size %u) is not emulated", is_string ? "string" : "odd-sized",
+                          is_in ? "from" : "to", port, size);
 
-    struct guest_registers *r = context->registers;
+    struct guest_registers *r = &vcpu->registers;
     uint32_t mask = size == 4 ? 0xFFFFFFFFu : (1u << (size * 8)) - 1;
-    uint32_t result = handle_access(port, size, is_in, (uint32_t)r->rax & mask);
+    uint32_t value = (uint32_t)r->rax & mask;
+    if (handle_access(vcpu, port, size, is_in, &value) == VMEXIT_GUEST_ENDED)
+        return VMEXIT_GUEST_ENDED;
     if (is_in) /* IN writes AL/AX/EAX; a 32-bit IN zero-extends into RAX like any 32-bit write */
-        r->rax = size == 4 ? result : ((r->rax & ~(uint64_t)mask) | (result & mask));
-    vmexit_skip_instruction();
+        r->rax = size == 4 ? value : ((r->rax & ~(uint64_t)mask) | (value & mask));
+    vcpu_skip_instruction(vcpu);
+    return VMEXIT_RESUME_GUEST;
 }

@@ -15,26 +15,28 @@ void vmexit_msr_configure(struct vcpu *vcpu)
     msr_policy_start(vcpu->msr_bitmap);
 }
 
-void vmexit_handle_rdmsr(struct vmexit_context *context)
+enum vmexit_action vmexit_handle_rdmsr(struct vcpu *vcpu)
 {
-    struct guest_registers *r = context->registers;
+    struct guest_registers *r = &vcpu->registers;
     uint64_t value = 0;
-    if (msr_policy_read((uint32_t)r->rcx, &value) != MSR_DONE) {
-        inject_exception_with_error_code(VECTOR_GENERAL_PROTECTION, 0);
-        return;
+    if (msr_policy_read(vcpu, (uint32_t)r->rcx, &value) != MSR_DONE) {
+        inject_exception_with_error_code(vcpu, VECTOR_GENERAL_PROTECTION, 0);
+        return VMEXIT_RESUME_GUEST;
     }
     r->rax = (uint32_t)value;
     r->rdx = (uint32_t)(value >> 32);
-    vmexit_skip_instruction();
+    vcpu_skip_instruction(vcpu);
+    return VMEXIT_RESUME_GUEST;
 }
 
-void vmexit_handle_wrmsr(struct vmexit_context *context)
+enum vmexit_action vmexit_handle_wrmsr(struct vcpu *vcpu)
 {
-    struct guest_registers *r = context->registers;
+    struct guest_registers *r = &vcpu->registers;
     uint64_t value = ((r->rdx & 0xFFFFFFFF) << 32) | (r->rax & 0xFFFFFFFF);
-    if (msr_policy_write((uint32_t)r->rcx, value) != MSR_DONE) {
-        inject_exception_with_error_code(VECTOR_GENERAL_PROTECTION, 0);
-        return;
+    if (msr_policy_write(vcpu, (uint32_t)r->rcx, value) != MSR_DONE) {
+        inject_exception_with_error_code(vcpu, VECTOR_GENERAL_PROTECTION, 0);
+        return VMEXIT_RESUME_GUEST;
     }
-    vmexit_skip_instruction();
+    vcpu_skip_instruction(vcpu);
+    return VMEXIT_RESUME_GUEST;
 }

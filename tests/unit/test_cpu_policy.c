@@ -191,13 +191,13 @@ static void test_real_mode_exceptions_carry_no_error_code(void **state)
 {
     (void)state;
     fake_vmcs_set(VMCS_GUEST_CR0, 0x10); /* PE clear */
-    inject_exception_with_error_code(VECTOR_GENERAL_PROTECTION, 0);
+    inject_exception_with_error_code(&the_vcpu, VECTOR_GENERAL_PROTECTION, 0);
     assert_int_equal(fake_vmcs_get(VMCS_ENTRY_INTERRUPTION_INFO), UD_INJECTED - 6 + 13);
     assert_int_equal(fake_vmcs_write_count(VMCS_ENTRY_EXCEPTION_ERROR_CODE), 0);
     assert_true(fake_vmcs_get(VMCS_GUEST_RFLAGS) & RFLAGS_RF);
     /* Traps do not set RF. */
     setup(state);
-    inject_exception(3);
+    inject_exception(&the_vcpu, 3);
     assert_false(fake_vmcs_get(VMCS_GUEST_RFLAGS) & RFLAGS_RF);
 }
 
