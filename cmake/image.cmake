@@ -37,6 +37,9 @@ set(VIGIL_IMAGE_SOURCES
   hv/vmexit_cr.c
   hv/event_injection.c
   hv/msr_policy.c
+  hv/apic_trap.c
+  hv/guest_paging.c
+  hv/mmio_decode.c
   hv/io_policy.c
   hv/cpuid_policy.c
   hv/apic_filter.c

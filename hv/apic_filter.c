@@ -85,18 +85,25 @@ bool apic_filter_x2apic_icr_write(uint64_t value)
         return false;
     struct apic_identity self = { true, (uint32_t)apic_id, (uint32_t)logical_id };
     struct icr_decision decision = apic_filter_icr(value, &self);
-    switch (decision.verdict) {
+    if (apic_filter_count(decision.verdict, value) != ICR_DELIVER)
+        return true;
+    return cpu_write_msr_checked(MSR_X2APIC_ICR, decision.value);
+}
+
+enum icr_verdict apic_filter_count(enum icr_verdict verdict, uint64_t icr)
+{
+    switch (verdict) {
     case ICR_DELIVER:
         statistics.delivered++;
-        return cpu_write_msr_checked(MSR_X2APIC_ICR, decision.value);
+        break;
     case ICR_DROP:
         statistics.dropped++;
-        return true;
+        break;
     case ICR_REFUSE_START:
         if (statistics.start_refused++ == 0)
             log_warn("guest IPI refused: ICR 0x%lx (delivery mode %u; the guest has one CPU; reported once)",
-                     (unsigned long)value, (unsigned)ICR_DELIVERY_MODE(value));
-        return true;
+                     (unsigned long)icr, (unsigned)ICR_DELIVERY_MODE(icr));
+        break;
     }
-    return true;
+    return verdict;
 }

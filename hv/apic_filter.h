@@ -42,6 +42,9 @@ struct apic_filter_statistics {
 };
 const struct apic_filter_statistics *apic_filter_statistics(void);
 
+/* Counts a decision (and reports the first refused start once); returns the verdict. */
+enum icr_verdict apic_filter_count(enum icr_verdict verdict, uint64_t icr);
+
 /* WRMSR of IA32_X2APIC_ICR (0x830) by the guest: decided, counted, and the
  * allowed value written to the real APIC. False: #GP (APIC not in x2APIC mode,
  * or the CPU refused the write). */

@@ -67,5 +67,7 @@ void vcpu_register_write(struct vcpu *vcpu, unsigned number, uint64_t value);
 /* Advance guest RIP past the exiting instruction and drop STI/MOV-SS blocking,
  * as completing the instruction would have (SDM Vol. 3C §25.4.2). */
 void vcpu_skip_instruction(struct vcpu *vcpu);
+/* The same for an instruction vigil decoded itself (the exit gives no length, e.g. EPT violations). */
+void vcpu_skip_instruction_by(struct vcpu *vcpu, unsigned length);
 
 #endif

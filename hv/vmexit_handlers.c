@@ -8,6 +8,7 @@
 
 #include "arch/x86_64/cpu.h"
 #include "arch/x86_64/vmx.h"
+#include "hv/apic_trap.h"
 #include "hv/cpuid_policy.h"
 #include "hv/event_injection.h"
 #include "hv/guest_lifecycle.h"
@@ -154,6 +155,8 @@ enum vmexit_action vmexit_handle_ept_violation(struct vcpu *vcpu)
 {
     uint64_t q = vcpu->exit_qualification;
     uint64_t guest_physical = vmcs_read64(VMCS_GUEST_PHYSICAL_ADDRESS);
+    if (apic_trap_covers(guest_physical, q))
+        return apic_trap_write(vcpu, guest_physical);
     const char *access = (q & 4) ? "instruction fetch" : (q & 2) ? "write" : "read";
     if (q & (1u << 7))
         return guest_stop(vcpu,

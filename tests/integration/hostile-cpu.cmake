@@ -29,6 +29,15 @@ vigil_integration_test(hostile-x2apic-sipi
   --expect "vigil: warning: guest IPI refused: ICR 0x10000c500"
   --expect "vigil: power off: guest powered off")
 
+vigil_integration_test(hostile-xapic-sipi
+  ${RUN_BOCHS} --timeout 120 --cpus 2 --module ${HOSTILE}:attack=xapic-sipi
+  --reject-guest "hostile: FAIL"
+  --expect "vigil: local APIC page 0xfee00000: guest writes trapped"
+  --expect-guest "^hostile: ok: xAPIC INIT-SIPI-SIPI: the second CPU never ran"
+  --expect "vigil: warning: guest IPI refused: ICR 0x10000000000c500"
+  --expect "vigil: exits: total=[0-9]+ .*ept-violation=8 "
+  --expect "vigil: power off: guest powered off")
+
 vigil_integration_test(hostile-com1-wide
   ${RUN_BOCHS} --timeout 120 --module ${HOSTILE}:attack=com1-wide
   --reject-guest "hostile: FAIL"

@@ -436,6 +436,27 @@ void vcpu_intercept_io_ports(struct vcpu *vcpu, uint16_t port, unsigned count)
     io_intercepts[io_intercept_count++] = (struct fake_io_intercept){ port, count };
 }
 
+/* ---- the local APIC ----------------------------------------------------------------- */
+
+static uint32_t apic_registers[1024];
+static unsigned apic_writes;
+
+void fake_apic_reset(void)
+{
+    memset(apic_registers, 0, sizeof apic_registers);
+    apic_writes = 0;
+}
+void fake_apic_set(unsigned offset, uint32_t value) { apic_registers[(offset & 0xFFF) / 4] = value; }
+uint32_t fake_apic_get(unsigned offset) { return apic_registers[(offset & 0xFFF) / 4]; }
+unsigned fake_apic_write_count(void) { return apic_writes; }
+uint32_t apic_mmio_read(uint64_t address) { return apic_registers[(address & 0xFFF) / 4]; }
+
+void apic_mmio_write(uint64_t address, uint32_t value)
+{
+    apic_writes++;
+    apic_registers[(address & 0xFFF) / 4] = value;
+}
+
 /* ---- NMIs vigil took itself (arch/x86_64/exception.c) ---------------------------- */
 
 volatile uint64_t exception_host_nmi_count;
@@ -494,6 +515,7 @@ void fake_reset_all(void)
     fake_preemption_value = 12345;
     memset(&fake_service, 0, sizeof fake_service);
     exception_host_nmi_count = 0;
+    fake_apic_reset();
     /* Protected mode, as the guest starts (exceptions then carry error codes). */
     fake_vmcs_set(VMCS_GUEST_CR0, 0x31);
 }

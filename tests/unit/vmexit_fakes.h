@@ -92,6 +92,12 @@ void fake_intercepts_reset(void);
 unsigned fake_io_intercept_count(void);
 const struct fake_io_intercept *fake_io_intercept(unsigned index);
 
+/* ---- the local APIC's registers (apic_mmio_read/write of hv/apic_trap.h) ------ */
+void fake_apic_reset(void);
+void fake_apic_set(unsigned offset, uint32_t value);
+uint32_t fake_apic_get(unsigned offset);
+unsigned fake_apic_write_count(void);
+
 /* ---- timer ---------------------------------------------------------------- */
 extern unsigned fake_timer_ticks; /* calls of timer_run_due: one per dispatched exit */
 extern uint32_t fake_preemption_value;
