@@ -14,6 +14,8 @@
 #define CR0_PE (1ull << 0)
 #define CR0_ET (1ull << 4)
 #define CR0_NE (1ull << 5)
+#define CR0_NW (1ull << 29)
+#define CR0_CD (1ull << 30)
 #define CR0_PG (1ull << 31)
 #define CR4_VMXE (1ull << 13)
 #define CR4_OSXSAVE (1ull << 18)
@@ -58,11 +60,14 @@ static void *allocate_pages(struct page_pool *pool, uint32_t pages, uint64_t *ph
 }
 
 /* CR0/CR4 in VMX operation must respect the FIXED0 (must be 1) and FIXED1
- * (may be 1) MSRs (SDM Vol. 3D §A.7, A.8). */
+ * (may be 1) MSRs (SDM Vol. 3D §A.7, A.8). Caching on (CD and NW clear): VM entry
+ * does not load CR0.CD/NW from the guest-state area but keeps the host's (SDM Vol.
+ * 3C §27.3.2.1), so a firmware that left them set would run the guest uncached
+ * while its CR0 read shadow says otherwise. */
 static void enter_vmx_operation(struct vcpu *vcpu, struct page_pool *pool)
 {
     const struct vmx_capabilities *c = &vcpu->capabilities;
-    cpu_write_cr0((cpu_read_cr0() | c->cr0_fixed0) & c->cr0_fixed1);
+    cpu_write_cr0(((cpu_read_cr0() & ~(CR0_CD | CR0_NW)) | c->cr0_fixed0) & c->cr0_fixed1);
     cpu_write_cr4((cpu_read_cr4() | CR4_VMXE | c->cr4_fixed0) & c->cr4_fixed1);
 
     uint32_t *vmxon_region = allocate_pages(pool, 1, &vcpu->vmxon_physical, "the VMXON region");

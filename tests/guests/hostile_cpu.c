@@ -6,7 +6,8 @@
  * paths) print what they try; the integration test checks that vigil saw it.
  *
  *   msr        sensitive MSRs: VMX, feature control, Intel PT, PMU, DEBUGCTL, APIC base
- *   cpuid      one logical CPU, MONITOR/MWAIT/PT/PMU hidden; MONITOR and MWAIT #UD; XSETBV
+ *   cpuid      one logical CPU, MONITOR/MWAIT/PT/PMU hidden; MONITOR and MWAIT #UD; XSETBV;
+ *              CR0.CD/NW as the guest set them
  *   x2apic-sipi / xapic-sipi   INIT-SIPI-SIPI to the second CPU (Bochs "--cpus 2"): the
  *              AP must never run (it would write a marker the BSP checks)
  *   com1-wide  OUTL/OUTW reaching into vigil's console UART from below
@@ -127,6 +128,11 @@ static void attack_cpuid(void)
     guest_cpuid(0xB, 1, r);
     format_string(detail, sizeof detail, "EBX 0x%x", r[1]);
     check((r[1] & 0xFFFF) == 1, "CPUID.0xB: one core", detail);
+
+    uint32_t cr0;
+    __asm__ volatile("mov %%cr0, %0" : "=r"(cr0));
+    format_string(detail, sizeof detail, "CR0 0x%x", cr0);
+    check(!(cr0 & (3u << 29)), "CR0.CD/NW clear, as the guest left them (caching on)", detail);
 
     static uint32_t monitored __attribute__((aligned(64)));
     guest_fault_vector = GUEST_NO_FAULT;
