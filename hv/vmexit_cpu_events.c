@@ -8,7 +8,6 @@
 #include "arch/x86_64/vmx.h"
 #include "hv/event_injection.h"
 #include "hv/guest_lifecycle.h"
-#include "hv/log.h"
 #include "hv/vmexit.h"
 
 #define INTERRUPTION_TYPE_MASK (7u << 8)
@@ -35,13 +34,7 @@ enum vmexit_action vmexit_handle_nmi_window(struct vcpu *vcpu)
 enum vmexit_action vmexit_handle_hidden_instruction(struct vcpu *vcpu)
 {
     static bool reported;
-    if (!reported) {
-        reported = true;
-        log_warn("guest executed %s at rip 0x%lx: injecting #UD (CPUID does not offer it)",
-                 vmx_exit_reason_name(vcpu->exit_reason), (unsigned long)vmcs_read_natural(VMCS_GUEST_RIP));
-    }
-    inject_exception(vcpu, VECTOR_INVALID_OPCODE);
-    return VMEXIT_RESUME_GUEST;
+    return vmexit_refuse_instruction(vcpu, &reported, "CPUID does not offer it");
 }
 
 /* Task switches through a task gate, a TSS descriptor in a CALL/JMP or IRET with

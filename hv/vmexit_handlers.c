@@ -97,18 +97,23 @@ enum vmexit_action vmexit_handle_xsetbv(struct vcpu *vcpu)
     return VMEXIT_RESUME_GUEST;
 }
 
+enum vmexit_action vmexit_refuse_instruction(struct vcpu *vcpu, bool *reported, const char *why)
+{
+    if (!*reported) {
+        *reported = true;
+        log_warn("guest executed %s at rip 0x%lx: injecting #UD (%s)", vmx_exit_reason_name(vcpu->exit_reason),
+                 (unsigned long)vmcs_read_natural(VMCS_GUEST_RIP), why);
+    }
+    inject_exception(vcpu, VECTOR_INVALID_OPCODE);
+    return VMEXIT_RESUME_GUEST;
+}
+
 /* VMX is hidden from the guest: its VMX instructions fault as on a CPU without
  * VMX (#UD), and GETSEC likewise (no SMX advertised). */
 enum vmexit_action vmexit_handle_vmx_instruction(struct vcpu *vcpu)
 {
     static bool reported;
-    if (!reported) {
-        reported = true;
-        log_warn("guest executed %s at rip 0x%lx: injecting #UD (VMX is not offered to the guest)",
-                 vmx_exit_reason_name(vcpu->exit_reason), (unsigned long)vmcs_read_natural(VMCS_GUEST_RIP));
-    }
-    inject_exception(vcpu, VECTOR_INVALID_OPCODE);
-    return VMEXIT_RESUME_GUEST;
+    return vmexit_refuse_instruction(vcpu, &reported, "VMX is not offered to the guest");
 }
 
 /* INVD would discard the hypervisor's dirty cache lines too: write them back instead. */
