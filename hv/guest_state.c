@@ -2,7 +2,6 @@
 
 #include "arch/x86_64/vmx.h"
 
-#define RFLAGS_VM (1ull << 17)
 #define ACCESS_RIGHTS_DPL_SHIFT 5
 
 uint64_t guest_visible_cr0(const struct vcpu *vcpu)
@@ -17,9 +16,9 @@ uint64_t guest_visible_cr4(const struct vcpu *vcpu)
     return (vmcs_read_natural(VMCS_CR4_READ_SHADOW) & mask) | (vmcs_read_natural(VMCS_GUEST_CR4) & ~mask);
 }
 
+/* In virtual-8086 mode VM entry requires every segment's DPL to be 3 (SDM Vol. 3C
+ * §27.3.1.2), so SS.DPL is the CPL there too: one VMREAD on the VMCALL path. */
 unsigned guest_cpl(void)
 {
-    if (vmcs_read_natural(VMCS_GUEST_RFLAGS) & RFLAGS_VM)
-        return 3;
     return (unsigned)(vmcs_read32(VMCS_GUEST_SS_ACCESS_RIGHTS) >> ACCESS_RIGHTS_DPL_SHIFT) & 3;
 }

@@ -10,7 +10,7 @@
  * shadow, the others from the guest field (SDM Vol. 3C §25.6.6). */
 uint64_t guest_visible_cr0(const struct vcpu *vcpu);
 uint64_t guest_visible_cr4(const struct vcpu *vcpu);
-/* Current privilege level: SS.DPL (SDM Vol. 3C §25.4.1); 3 in virtual-8086 mode. */
+/* Current privilege level: SS.DPL (SDM Vol. 3C §25.4.1), virtual-8086 mode included. */
 unsigned guest_cpl(void);
 
 #endif

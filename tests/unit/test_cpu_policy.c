@@ -210,9 +210,10 @@ static void test_vmcall_from_user_space_is_ud(void **state)
     assert_int_equal(fake_vmcs_get(VMCS_ENTRY_INTERRUPTION_INFO), UD_INJECTED);
     assert_int_equal(registers.rax, 0);
     assert_int_equal(fake_vmcs_get(VMCS_GUEST_RIP), GUEST_RIP);
-    /* Virtual-8086 mode is ring 3 as well. */
+    /* Virtual-8086 mode is ring 3 as well (VM entry makes SS.DPL 3 there). */
     setup(state);
     fake_vmcs_set(VMCS_GUEST_RFLAGS, 0x20002);
+    fake_vmcs_set(VMCS_GUEST_SS_ACCESS_RIGHTS, SS_DPL3);
     assert_int_equal(fake_handle(vmexit_handle_vmcall, EXIT_REASON_VMCALL, 0, &registers), FAKE_RETURNED);
     assert_int_equal(fake_vmcs_get(VMCS_ENTRY_INTERRUPTION_INFO), UD_INJECTED);
 }
