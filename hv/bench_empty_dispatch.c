@@ -2,6 +2,7 @@
 #include <vigil/abi.h>
 
 #include "hv/bench_hooks.h"
+#include "hv/vmexit_handlers.h"
 
 enum vmexit_action bench_empty_dispatch(struct vcpu *vcpu)
 {

@@ -1,6 +1,6 @@
 /*
  * Benchmark build only (CMake option VIGIL_BENCH_EMPTY_DISPATCH, target
- * image-bench, build/bench/vigil-empty-dispatch.elf): the run loop dispatches
+ * image-bench, build/bench/vigil-empty-dispatch.elf): the run loop (hv/vcpu_run.c) dispatches
  * through bench_empty_dispatch (hv/bench_empty_dispatch.c), which records and
  * counts every exit like vmexit_dispatch but gives VMCALL, CPUID and an OUT to
  * the doorbell port an empty handler (advance RIP only), so tools/bench can

@@ -11,10 +11,11 @@
 #include <stdbool.h>
 #include <string.h>
 
+#include "boards/pc/board.h"
 #include "drivers/uart16550/uart16550.h"
 
-#define DEFAULT_CONSOLE_PORT 0x3F8u
-#define DEFAULT_CONSOLE_BAUD 115200u
+#define DEFAULT_CONSOLE_PORT BOARD_PC_COM1_PORT
+#define DEFAULT_CONSOLE_BAUD BOARD_PC_CONSOLE_BAUD_DEFAULT
 /* A UART occupies 8 consecutive ports, so its base can be at most 0xFFF8. */
 #define CONSOLE_PORT_MAX 0xFFF8u
 #define IO_PORT_MAX 0xFFFFu
@@ -273,7 +274,8 @@ struct named_port {
 };
 
 static const struct named_port console_port_names[] = {
-    { "com1", 0x3F8 }, { "com2", 0x2F8 }, { "com3", 0x3E8 }, { "com4", 0x2E8 },
+    { "com1", BOARD_PC_COM1_PORT }, { "com2", BOARD_PC_COM2_PORT },
+    { "com3", BOARD_PC_COM3_PORT }, { "com4", BOARD_PC_COM4_PORT },
 };
 
 static void apply_console_port(struct parser *parser, struct text token, struct text port_text)

@@ -14,7 +14,7 @@
 #include "hv/guest_elf.h"
 
 #include <string.h>
-#include "hv/format.h"
+#include "lib/format.h"
 
 #define FOUR_GIB 0x100000000ull
 

@@ -4,7 +4,7 @@
 
 #include "arch/x86_64/vmx_capability.h"
 #include "hv/cmdline.h"
-#include "hv/guest_lifecycle.h"
+#include "hv/vcpu_run.h"
 #include "hv/multiboot.h"
 
 /* Loads module 0 as a Multiboot1 ELF guest and runs it until it ends; returns

@@ -17,7 +17,7 @@
 #include "hv/guest_launch.h"
 #include "hv/idle.h"
 #include "hv/log.h"
-#include "hv/memmap.h"
+#include "lib/memmap.h"
 #include "hv/multiboot.h"
 #include "hv/panic.h"
 #include "hv/version.h"

@@ -8,7 +8,7 @@
 #include "hv/multiboot.h"
 
 #include <string.h>
-#include "hv/format.h"
+#include "lib/format.h"
 
 #define ONE_MIB 0x100000ull
 

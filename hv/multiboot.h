@@ -18,7 +18,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "hv/memmap.h"
+#include "lib/memmap.h"
 
 struct physical_memory_access {
     /* Returns a pointer to `length` readable bytes at `physical_address`, or

@@ -8,7 +8,7 @@
 #include "arch/x86_64/vmx.h"
 #include "arch/x86_64/vmx_entry.h"
 #include "hv/log.h"
-#include "hv/page_pool.h"
+#include "lib/page_pool.h"
 #include "hv/panic.h"
 
 #define CR0_PE (1ull << 0)

@@ -15,7 +15,8 @@
 #include "hv/panic.h"
 #include "hv/service.h"
 #include "hv/timer.h"
-#include "hv/vmexit.h"
+#include "hv/vmexit_handlers.h"
+#include "hv/vmexit_statistics.h"
 
 #define CPUID_1_ECX_VMX (1u << 5)
 #define CPUID_1_ECX_HYPERVISOR (1u << 31)
@@ -216,4 +217,10 @@ enum vmexit_action vmexit_handle_entry_failure(struct vcpu *vcpu)
     guest_state_dump("VM-entry failure: guest state");
     panic("VM entry failed: exit reason %u (%s), qualification 0x%lx", vcpu->exit_reason,
           vmx_exit_reason_name(vcpu->exit_reason), (unsigned long)vcpu->exit_qualification);
+}
+
+enum vmexit_action vmexit_handle_unexpected(struct vcpu *vcpu)
+{
+    return guest_stop(vcpu, "unexpected VM exit %u (%s), qualification 0x%lx", vcpu->exit_reason,
+                      vmx_exit_reason_name(vcpu->exit_reason), (unsigned long)vcpu->exit_qualification);
 }

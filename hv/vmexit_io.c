@@ -10,16 +10,18 @@
 #include <vigil/abi.h>
 
 #include "arch/x86_64/port_io.h"
+#include "boards/bochs/board.h"
+#include "boards/pc/board.h"
 #include "arch/x86_64/vmx.h"
 #include "hv/guest_lifecycle.h"
 #include "hv/log.h"
 #include "hv/service.h"
-#include "hv/vmexit.h"
+#include "hv/vmexit_handlers.h"
 
-#define UART_PORT_COUNT 8
-#define BOCHS_SHUTDOWN_PORT 0x8900
-#define RESET_CONTROL_PORT 0xCF9
-#define RESET_CONTROL_RESET (1u << 2)
+#define UART_PORT_COUNT BOARD_PC_UART_PORT_COUNT
+#define BOCHS_SHUTDOWN_PORT BOARD_BOCHS_SHUTDOWN_PORT
+#define RESET_CONTROL_PORT BOARD_PC_RESET_CONTROL_PORT
+#define RESET_CONTROL_RESET BOARD_PC_RESET_CONTROL_RESET
 #define ACPI_SLP_EN (1u << 13)
 #define ACPI_SLP_TYP_SHIFT 10
 
@@ -107,7 +109,7 @@ static enum vmexit_action handle_port(struct vcpu *vcpu, uint16_t port, unsigned
         return VMEXIT_RESUME_GUEST;
     }
     if (port == BOCHS_SHUTDOWN_PORT) {
-        static const char shutdown[] = "Shutdown";
+        static const char shutdown[] = BOARD_BOCHS_SHUTDOWN_STRING;
         if (!is_in) {
             char c = (char)*value;
             bochs_shutdown_matched = c == shutdown[bochs_shutdown_matched] ? bochs_shutdown_matched + 1

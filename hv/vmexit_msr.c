@@ -17,7 +17,7 @@
 #include "arch/x86_64/vmx.h"
 #include "hv/event_injection.h"
 #include "hv/log.h"
-#include "hv/vmexit.h"
+#include "hv/vmexit_handlers.h"
 
 #define MSR_IA32_BIOS_UPDATE_TRIGGER 0x79
 #define MSR_IA32_SMM_MONITOR_CTL 0x9B

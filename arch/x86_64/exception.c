@@ -7,8 +7,8 @@
 #include "arch/x86_64/exception.h"
 
 #include "arch/x86_64/cpu.h"
-#include "hv/log.h"
-#include "hv/panic.h"
+#include "lib/log.h"
+#include "lib/panic.h"
 
 #define VECTOR_GENERAL_PROTECTION 13
 #define STACK_DUMP_WORDS 8

@@ -10,7 +10,7 @@
 #include <string.h>
 
 #include "guest-svc/host/guest_service_internal.h"
-#include "hv/format.h"
+#include "lib/format.h"
 
 /* ---- Shared region access ------------------------------------------------------ */
 

@@ -1,6 +1,6 @@
 /*
  * Unit tests for hv/vmexit.c (dispatch table, counters, statistics line), one
- * exit through the run loop of hv/guest_lifecycle.c (guest_stop and
+ * exit through the run loop of hv/vcpu_run.c, hv/guest_lifecycle.c (guest_stop and
  * guest_powered_off with what the guest service hears), hv/vcpu_registers.c
  * (skip instruction, guest register access), the exit-reason names of
  * arch/x86_64/vmx_exit_reasons.c and the failure reporting of arch/x86_64/vmx.c,

@@ -199,7 +199,7 @@ char vmx_guest_exit[1];
 static void run_guest(void *argument)
 {
     (void)argument;
-    guest_run(&the_vcpu);
+    vcpu_run(&the_vcpu);
     *scripted_registers = the_vcpu.registers;
     guest_ended();
 }

@@ -15,6 +15,9 @@
 
 #include "arch/x86_64/vmx.h"
 #include "hv/guest_lifecycle.h"
+#include "hv/vcpu_run.h"
+#include "hv/vmexit_handlers.h"
+#include "hv/vmexit_statistics.h"
 #include "hv/service.h"
 #include "hv/vcpu.h"
 #include "hv/vmexit.h"
@@ -49,7 +52,7 @@ extern struct fake_outcome fake_outcome;
 /* Runs fn(argument); returns how it ended. */
 enum fake_outcome_kind fake_run(void (*fn)(void *), void *argument);
 
-/* One VM exit through the real run loop (guest_run on the_vcpu): the guest exits
+/* One VM exit through the real run loop (vcpu_run on the_vcpu): the guest exits
  * with VMCS_EXIT_REASON, VMCS_EXIT_QUALIFICATION and *registers; the loop
  * dispatches it and runs the due timer work; FAKE_RETURNED when it enters the
  * guest again, *registers updated to what the guest gets. */
