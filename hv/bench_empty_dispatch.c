@@ -1,6 +1,7 @@
 /* The empty-handler dispatch of the benchmark build: see hv/bench_hooks.h. */
 #include <vigil/abi.h>
 
+#include "arch/x86_64/vmx_exit_reasons.h"
 #include "hv/bench_hooks.h"
 #include "hv/vmexit_handlers.h"
 
