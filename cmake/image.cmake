@@ -54,20 +54,25 @@ set(VIGIL_IMAGE_SOURCES
   hv/console/pending.c
   guest-svc/host/guest_service.c
   guest-svc/host/mailbox.c
+  guest-svc/host/mailbox_receive.c
   guest-svc/host/operations.c
   guest-svc/host/status_names.c
   guest-svc/host/heartbeat_monitor.c
   drivers/rtc/rtc.c
   hv/guest_launch.c
   hv/guest_elf.c
+  hv/guest_elf_parse.c
   hv/guest_multiboot.c
   lib/page_pool.c
   lib/format.c
   hv/log.c
   hv/panic.c
   hv/cmdline.c
+  hv/cmdline_text.c
   lib/memmap.c
   hv/multiboot.c
+  hv/multiboot1.c
+  hv/multiboot2.c
 )
 option(VIGIL_BENCH_EMPTY_DISPATCH "empty-handler dispatch for tools/bench (never for use)" OFF)
 if(VIGIL_BENCH_EMPTY_DISPATCH)

@@ -27,7 +27,8 @@ const struct guest_end *vcpu_run(struct vcpu *vcpu)
 {
     for (;;) {
         enum vmx_result entered = vmx_enter_guest(&vcpu->registers, vcpu->launched);
-        vmx_require_success(vcpu->launched ? "VMRESUME" : "VMLAUNCH", entered);
+        if (entered != VMX_SUCCEEDED)
+            vmx_require_success(vcpu->launched ? "VMRESUME" : "VMLAUNCH", entered); /* panics */
         vcpu->launched = true;
         if (VMEXIT_DISPATCH(vcpu) == VMEXIT_GUEST_ENDED || run_due_timer_work(vcpu) == VMEXIT_GUEST_ENDED)
             return guest_ending();

@@ -1,7 +1,8 @@
 /*
  * Private to guest-svc/host: the guest service's state and the helpers its
  * parts share. guest_service.c: init, registration, properties, tick, guest
- * stop. mailbox.c: request queue, sending, the doorbell and response parsing.
+ * stop. mailbox.c: request queue, sending, expiry, kill; mailbox_receive.c: the
+ * doorbell and response parsing.
  * operations.c: validation and request encoders. status_names.c: names.
  *
  * Shared region discipline: every access goes through a volatile pointer; a
@@ -142,6 +143,17 @@ void gs_expire(struct guest_service *service, uint64_t now);
 void gs_fail_all(struct guest_service *service, uint32_t status);
 /* The KILL that guest_service_kill sends (mailbox.c). */
 uint32_t gs_kill(struct guest_service *service, uint32_t request_id);
+/* A request taken out of the mailbox, whose result its caller delivers. */
+struct gs_finished {
+    uint32_t id;
+    bool internal;
+    struct guest_service_callbacks callbacks;
+};
+/* Shared by the two halves of the mailbox (mailbox.c, mailbox_receive.c). */
+const char *gs_operation_name(uint32_t operation);
+struct gs_finished gs_take_in_flight(struct guest_service *service);
+void gs_deliver(struct guest_service *service, const struct gs_finished *done, struct guest_service_result *result);
+void gs_fail_in_flight(struct guest_service *service, uint32_t status);
 /* A refused request (before it was accepted) leaves no trace; common checks: */
 uint32_t gs_check_available(const struct guest_service *service, uint32_t capability);
 
