@@ -73,6 +73,7 @@ set(VIGIL_IMAGE_SOURCES
   hv/multiboot.c
   hv/multiboot1.c
   hv/multiboot2.c
+  hv/multiboot_reader.c
 )
 option(VIGIL_BENCH_EMPTY_DISPATCH "empty-handler dispatch for tools/bench (never for use)" OFF)
 if(VIGIL_BENCH_EMPTY_DISPATCH)

@@ -1,7 +1,9 @@
 /* Multiboot1 boot information (spec 0.6.96 §3.3), parsed defensively: see hv/multiboot.h. */
 #include <string.h>
 
-#include "hv/multiboot_internal.h"
+#include "hv/multiboot1.h"
+
+#include "hv/multiboot_reader.h"
 
 /* ---- Multiboot1: spec 0.6.96 §3.3 "Boot information format" ---- */
 

@@ -1,7 +1,9 @@
 /* Multiboot2 boot information (spec 2.0 §3.6), parsed defensively: see hv/multiboot.h. */
 #include <string.h>
 
-#include "hv/multiboot_internal.h"
+#include "hv/multiboot2.h"
+
+#include "hv/multiboot_reader.h"
 
 /* ---- Multiboot2: spec 2.0 §3.6 "Boot information format" ---- */
 

@@ -1,16 +1,16 @@
 /*
- * Private to the Multiboot parser (hv/multiboot.c, multiboot1.c, multiboot2.c):
- * the diagnostics it records and the defensive readers of physical memory both
- * protocols share.
+ * Private to the Multiboot parser: the diagnostics it records and the defensive
+ * readers of physical memory both protocols (multiboot1.c, multiboot2.c) share
+ * (hv/multiboot_reader.c).
  */
-#ifndef VIGIL_HV_MULTIBOOT_INTERNAL_H
-#define VIGIL_HV_MULTIBOOT_INTERNAL_H
+#ifndef VIGIL_HV_MULTIBOOT_READER_H
+#define VIGIL_HV_MULTIBOOT_READER_H
 
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
-#include "hv/multiboot.h"
+#include "hv/boot_info.h"
 
 #define ONE_MIB 0x100000ull
 #define MAP_BYTES_MAX ONE_MIB /* sanity bound on mmap_length and MB2 total_size */
@@ -42,11 +42,5 @@ enum string_copy_result mb_copy_physical_string(const struct physical_memory_acc
 bool mb_describe_string_problem(struct diagnostic *diagnostic, enum string_copy_result result,
                                 const char *copied);
 void mb_add_fallback_memory(struct boot_info *out, uint32_t mem_lower_kib, uint32_t mem_upper_kib);
-
-/* The two protocols (multiboot1.c, multiboot2.c). */
-enum boot_info_status multiboot1_parse(const struct physical_memory_access *memory, uint64_t info_address,
-                                       struct boot_info *out);
-enum boot_info_status multiboot2_parse(const struct physical_memory_access *memory, uint64_t info_address,
-                                       struct boot_info *out);
 
 #endif
