@@ -55,6 +55,7 @@ set(VIGIL_IMAGE_SOURCES
   guest-svc/host/guest_service.c
   guest-svc/host/mailbox.c
   guest-svc/host/mailbox_receive.c
+  guest-svc/host/service_state.c
   guest-svc/host/operations.c
   guest-svc/host/status_names.c
   guest-svc/host/heartbeat_monitor.c

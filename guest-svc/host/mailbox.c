@@ -8,7 +8,7 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "guest-svc/host/guest_service_internal.h"
+#include "guest-svc/host/mailbox.h"
 
 const char *gs_operation_name(uint32_t operation)
 {
@@ -362,3 +362,12 @@ uint32_t gs_kill(struct guest_service *service, uint32_t request_id)
 }
 
 /* ---- The doorbell ---------------------------------------------------------------------- */
+
+void gs_mark_stopped(struct guest_service *service)
+{
+    service->running = false;
+    service->registered = false;
+    gs_fail_all(service, VIGIL_VM_E_VM_NOT_RUNNING);
+    service->host_flags &= ~(VIGIL_HOST_FLAG_REQUEST_PENDING | VIGIL_HOST_FLAG_SHUTDOWN_REQUESTED);
+    gs_write_host_flags(service);
+}

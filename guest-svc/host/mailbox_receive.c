@@ -1,17 +1,19 @@
 /*
  * The mailbox's receiving half (DESIGN.md §2): the doorbell hands over one
  * message of the response slot, copied out once, bounded and checked before
- * use; a reply completes or streams into the request in flight, a guest-initiated
- * message (sequence 0) registers the Additions or reports an event.
+ * use; a reply completes or streams into the request in flight. A guest-initiated
+ * message (sequence 0) is the service's (guest_service.c).
  */
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
 
-#include "guest-svc/host/guest_service_internal.h"
+#include "guest-svc/host/mailbox_receive.h"
 
-static uint32_t rejected(struct guest_service *service)
+#include "guest-svc/host/mailbox.h"
+
+uint32_t gs_mailbox_rejected(struct guest_service *service)
 {
     service->statistics.messages_rejected++;
     return VIGIL_DOORBELL_REJECTED;
@@ -25,7 +27,7 @@ static uint32_t protocol_error(struct guest_service *service, const char *why)
            gs_operation_name(service->in_flight.operation), why);
     gs_fail_in_flight(service, VIGIL_E_PROTOCOL);
     gs_pump(service);
-    return rejected(service);
+    return gs_mailbox_rejected(service);
 }
 
 static uint32_t complete_with(struct guest_service *service, struct guest_service_result *result)
@@ -90,7 +92,7 @@ static uint32_t list_reply(struct guest_service *service, const struct vigil_mes
     /* Check the whole chunk before delivering any of it. */
     for (uint32_t at = 0; at < length;) {
         size_t n = strlen(names + at);
-        if (n == 0 || n > VIGIL_PARAMETER_NAME_MAX || !guest_service_parameter_name_valid(names + at))
+        if (n == 0 || n > VIGIL_PARAMETER_NAME_MAX || !gs_parameter_name_valid(names + at))
             return protocol_error(service, "invalid parameter name in list");
         at += (uint32_t)n + 1;
     }
@@ -140,38 +142,7 @@ static uint32_t shutdown_reply(struct guest_service *service, const struct vigil
     return VIGIL_DOORBELL_ACCEPTED;
 }
 
-static uint32_t guest_initiated(struct guest_service *service, const struct vigil_message *message)
-{
-    switch (message->operation) {
-    case VIGIL_OP_REGISTER:
-        switch (gs_register(service)) {
-        case GS_REGISTRATION_OK: return VIGIL_DOORBELL_ACCEPTED;
-        case GS_REGISTRATION_BUSY:
-            gs_log(service, "REGISTER while the registration is being written (sequence odd or changing)");
-            return rejected(service);
-        default: return rejected(service);
-        }
-    case VIGIL_OP_EVENT: {
-        struct vigil_guest_event event;
-        if (message->length < sizeof(event)) {
-            gs_log(service, "EVENT message of %u bytes", (unsigned)message->length);
-            return rejected(service);
-        }
-        memcpy(&event, message->payload, sizeof(event));
-        if (event.code == VIGIL_GUEST_EVENT_SHUTTING_DOWN) {
-            gs_emit(service, GUEST_EVENT_GUEST_SHUTDOWN, "the guest is shutting down");
-            return VIGIL_DOORBELL_ACCEPTED;
-        }
-        gs_log(service, "unknown guest event %u", (unsigned)event.code);
-        return rejected(service);
-    }
-    default:
-        gs_log(service, "unknown guest-initiated operation 0x%x", (unsigned)message->operation);
-        return rejected(service);
-    }
-}
-
-static uint32_t reply(struct guest_service *service, const struct vigil_message *message)
+uint32_t gs_mailbox_reply(struct guest_service *service, const struct vigil_message *message)
 {
     if (service->kill_sequence && message->sequence == service->kill_sequence &&
         message->operation == VIGIL_OP_KILL) {
@@ -195,12 +166,12 @@ static uint32_t reply(struct guest_service *service, const struct vigil_message 
                (unsigned)message->sequence, (unsigned)message->operation,
                service->in_flight_valid ? (unsigned)request->sequence : 0u,
                service->in_flight_valid ? (unsigned)request->operation : 0u);
-        return rejected(service);
+        return gs_mailbox_rejected(service);
     }
     if (message->chunk != request->next_chunk) {
         gs_log(service, "reply to request %u: chunk %u, expected %u", (unsigned)request->id,
                (unsigned)message->chunk, (unsigned)request->next_chunk);
-        return rejected(service);
+        return gs_mailbox_rejected(service);
     }
     request->next_chunk++;
     service->statistics.chunks_received++;
@@ -221,7 +192,7 @@ static uint32_t reply(struct guest_service *service, const struct vigil_message 
     }
 }
 
-static uint32_t handle_doorbell(struct guest_service *service)
+uint32_t gs_mailbox_take(struct guest_service *service)
 {
     uint64_t second = gs_now(service) / 1000u;
     if (second != service->doorbell_window_second) {
@@ -233,27 +204,16 @@ static uint32_t handle_doorbell(struct guest_service *service)
         return VIGIL_DOORBELL_RATE_LIMITED;
     }
     if (!service->running)
-        return rejected(service);
+        return gs_mailbox_rejected(service);
 
     struct vigil_message *message = &service->response;
     gs_copy_from_guest(message, service->response_slot, VIGIL_MESSAGE_HEADER_SIZE);
     if (message->length > VIGIL_MESSAGE_PAYLOAD_MAX) {
         gs_log(service, "message length %u exceeds %u", (unsigned)message->length,
                (unsigned)VIGIL_MESSAGE_PAYLOAD_MAX);
-        return rejected(service);
+        return gs_mailbox_rejected(service);
     }
     gs_copy_from_guest(message->payload, service->response_slot->payload, message->length);
-
-    if (message->sequence == 0)
-        return guest_initiated(service, message);
-    return reply(service, message);
+    return VIGIL_DOORBELL_ACCEPTED;
 }
 
-uint32_t guest_service_doorbell(struct guest_service *service)
-{
-    service->statistics.doorbells++;
-    uint32_t result = handle_doorbell(service);
-    service->status->doorbell_result = result;
-    service->status->doorbell_count = service->statistics.doorbells;
-    return result;
-}
