@@ -66,6 +66,7 @@ set(VIGIL_IMAGE_SOURCES
   hv/guest_multiboot.c
   lib/page_pool.c
   lib/format.c
+  lib/text_builder.c
   hv/log.c
   hv/panic.c
   hv/cmdline.c

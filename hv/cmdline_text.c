@@ -2,6 +2,7 @@
 #include <string.h>
 
 #include "hv/cmdline_internal.h"
+#include "lib/format.h"
 
 /* ---- bytes and text views ---- */
 
@@ -138,26 +139,14 @@ void cmdline_message_append_quoted(struct message *message, struct text text)
 
 void cmdline_message_append_decimal(struct message *message, uint32_t value)
 {
-    char digits[10];
-    size_t count = 0;
-    do {
-        digits[count++] = (char)('0' + value % 10);
-        value /= 10;
-    } while (value != 0);
-    while (count > 0)
-        cmdline_message_append_char(message, digits[--count]);
+    char digits[12];
+    format_string(digits, sizeof digits, "%lu", (unsigned long)value);
+    cmdline_message_append(message, digits);
 }
 
 void cmdline_message_append_hex(struct message *message, uint32_t value)
 {
-    static const char hex_digits[] = "0123456789ABCDEF";
-    char digits[8];
-    size_t count = 0;
-    do {
-        digits[count++] = hex_digits[value & 0xF];
-        value >>= 4;
-    } while (value != 0);
-    cmdline_message_append(message, "0x");
-    while (count > 0)
-        cmdline_message_append_char(message, digits[--count]);
+    char digits[12];
+    format_string(digits, sizeof digits, "0x%lX", (unsigned long)value);
+    cmdline_message_append(message, digits);
 }

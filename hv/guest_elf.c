@@ -20,56 +20,16 @@
 /* ---- one-line error text, bounded, no printf in a freestanding build ---- */
 
 
-void elf_error_start(struct error_text *error, char *buffer, size_t size)
-{
-    error->buffer = buffer;
-    error->size = buffer != NULL ? size : 0;
-    error->length = 0;
-    if (error->size > 0)
-        error->buffer[0] = '\0';
-}
-
-void elf_error_text(struct error_text *error, const char *text)
-{
-    while (*text != '\0' && error->length + 1 < error->size)
-        error->buffer[error->length++] = *text++;
-    if (error->size > 0)
-        error->buffer[error->length] = '\0';
-}
-
-void elf_error_number(struct error_text *error, uint64_t value, unsigned base)
-{
-    char text[24];
-    format_string(text, sizeof text, base == 16 ? "0x%llx" : "%llu", (unsigned long long)value);
-    elf_error_text(error, text);
-}
-
-void elf_error_hex(struct error_text *error, uint64_t value)
-{
-    elf_error_number(error, value, 16);
-}
-
-void elf_error_decimal(struct error_text *error, uint64_t value)
-{
-    elf_error_number(error, value, 10);
-}
-
 /* "segment N: " — N is the program header index, which readelf -l also shows. */
-void elf_error_segment(struct error_text *error, unsigned index)
+void elf_error_segment(struct text_builder *error, unsigned index)
 {
-    elf_error_text(error, "segment ");
-    elf_error_decimal(error, index);
-    elf_error_text(error, ": ");
+    text_builder_printf(error, "segment %u: ", index);
 }
 
 /* "[0xstart, 0xend)" */
-void elf_error_range(struct error_text *error, uint64_t start, uint64_t end)
+void elf_error_range(struct text_builder *error, uint64_t start, uint64_t end)
 {
-    elf_error_text(error, "[");
-    elf_error_hex(error, start);
-    elf_error_text(error, ", ");
-    elf_error_hex(error, end);
-    elf_error_text(error, ")");
+    text_builder_printf(error, "[0x%llx, 0x%llx)", (unsigned long long)start, (unsigned long long)end);
 }
 
 /* ---- arithmetic on hostile values ---- */
@@ -142,7 +102,7 @@ static uint64_t map_entry_end(const struct memmap_entry *entry)
 }
 
 static enum guest_placement_status check_segment_in_ram(const struct memmap *map, unsigned index, uint64_t start,
-                                                        uint64_t end, struct error_text *error)
+                                                        uint64_t end, struct text_builder *error)
 {
     unsigned count = map->count < MEMMAP_MAX_ENTRIES ? map->count : MEMMAP_MAX_ENTRIES;
     /* The hypervisor first, whatever the entry order: that is the overlap an
@@ -158,10 +118,10 @@ static enum guest_placement_status check_segment_in_ram(const struct memmap *map
                 continue;
             elf_error_segment(error, index);
             elf_error_range(error, start, end);
-            elf_error_text(error, hypervisor ? " overlaps the hypervisor at " : " overlaps ");
+            text_builder_append(error, hypervisor ? " overlaps the hypervisor at " : " overlaps ");
             if (!hypervisor) {
-                elf_error_text(error, memmap_type_name(entry->type));
-                elf_error_text(error, " memory at ");
+                text_builder_append(error, memmap_type_name(entry->type));
+                text_builder_append(error, " memory at ");
             }
             elf_error_range(error, entry->base, entry_end);
             return hypervisor ? GUEST_PLACEMENT_OVERLAPS_HYPERVISOR : GUEST_PLACEMENT_NOT_IN_RAM;
@@ -182,9 +142,7 @@ static enum guest_placement_status check_segment_in_ram(const struct memmap *map
         if (next == cursor) {
             elf_error_segment(error, index);
             elf_error_range(error, start, end);
-            elf_error_text(error, ": address ");
-            elf_error_hex(error, cursor);
-            elf_error_text(error, " is not in the memory map");
+            text_builder_printf(error, ": address 0x%llx is not in the memory map", (unsigned long long)cursor);
             return GUEST_PLACEMENT_NOT_IN_RAM;
         }
         cursor = next;
@@ -196,15 +154,14 @@ enum guest_placement_status guest_elf_check_placement(const struct guest_image *
                                                       const struct address_range *avoid, unsigned avoid_count,
                                                       char *error_buffer, size_t error_size)
 {
-    struct error_text error;
-    elf_error_start(&error, error_buffer, error_size);
+    struct text_builder error;
+    text_builder_start(&error, error_buffer, error_size);
     if (avoid == NULL)
         avoid_count = 0;
 
     if (image->highest_address_end > FOUR_GIB) {
-        elf_error_text(&error, "image ends at ");
-        elf_error_hex(&error, image->highest_address_end);
-        elf_error_text(&error, ", above 4 GiB");
+        text_builder_printf(&error, "image ends at 0x%llx, above 4 GiB",
+                            (unsigned long long)image->highest_address_end);
         return GUEST_PLACEMENT_TOO_HIGH;
     }
     unsigned segment_count = image->segment_count < GUEST_SEGMENT_MAX ? image->segment_count : GUEST_SEGMENT_MAX;
@@ -214,11 +171,8 @@ enum guest_placement_status guest_elf_check_placement(const struct guest_image *
         /* Re-checked: the image may not come straight from guest_elf_parse. */
         if (elf_add_overflows(start, segment->memory_size, &end) || end > FOUR_GIB) {
             elf_error_segment(&error, index);
-            elf_error_text(&error, "physical range ");
-            elf_error_hex(&error, start);
-            elf_error_text(&error, "+");
-            elf_error_hex(&error, segment->memory_size);
-            elf_error_text(&error, " ends above 4 GiB");
+            text_builder_printf(&error, "physical range 0x%llx+0x%llx ends above 4 GiB",
+                                (unsigned long long)start, (unsigned long long)segment->memory_size);
             return GUEST_PLACEMENT_TOO_HIGH;
         }
         if (start == end)
@@ -231,9 +185,7 @@ enum guest_placement_status guest_elf_check_placement(const struct guest_image *
                 continue;
             elf_error_segment(&error, index);
             elf_error_range(&error, start, end);
-            elf_error_text(&error, " overlaps reserved range ");
-            elf_error_decimal(&error, a);
-            elf_error_text(&error, " ");
+            text_builder_printf(&error, " overlaps reserved range %llu ", (unsigned long long)a);
             elf_error_range(&error, avoid[a].start, avoid[a].end);
             return GUEST_PLACEMENT_OVERLAPS_RESERVED_RANGE;
         }

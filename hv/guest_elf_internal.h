@@ -12,22 +12,12 @@
 #include <stdint.h>
 
 #include "hv/guest_elf.h"
+#include "lib/text_builder.h"
 
 #define FOUR_GIB 0x100000000ull
 
-struct error_text {
-    char *buffer;
-    size_t size;
-    size_t length;
-};
-
-void elf_error_start(struct error_text *error, char *buffer, size_t size);
-void elf_error_text(struct error_text *error, const char *text);
-void elf_error_number(struct error_text *error, uint64_t value, unsigned base);
-void elf_error_hex(struct error_text *error, uint64_t value);
-void elf_error_decimal(struct error_text *error, uint64_t value);
-void elf_error_segment(struct error_text *error, unsigned index);
-void elf_error_range(struct error_text *error, uint64_t start, uint64_t end);
+void elf_error_segment(struct text_builder *error, unsigned index);
+void elf_error_range(struct text_builder *error, uint64_t start, uint64_t end);
 bool elf_add_overflows(uint64_t a, uint64_t b, uint64_t *sum);
 bool elf_ranges_overlap(uint64_t a_start, uint64_t a_end, uint64_t b_start, uint64_t b_end);
 uint16_t elf_read_u16(const uint8_t *p);

@@ -94,7 +94,7 @@ static void read_program_header(const uint8_t *p, bool elf64, struct program_hea
  * Like GRUB, a magic with a bad checksum is skipped, not fatal: the bytes
  * 0x1BADB002 may occur by chance before the real header. */
 static enum guest_elf_status find_multiboot1_header(const uint8_t *file, size_t file_size,
-                                                    struct guest_image *image, struct error_text *error)
+                                                    struct guest_image *image, struct text_builder *error)
 {
     size_t limit = file_size < MULTIBOOT1_SEARCH_LIMIT ? file_size : MULTIBOOT1_SEARCH_LIMIT;
     bool bad_checksum_seen = false;
@@ -117,90 +117,74 @@ static enum guest_elf_status find_multiboot1_header(const uint8_t *file, size_t 
         image->multiboot1_flags = flags;
         uint32_t unsupported = flags & MULTIBOOT1_REQUIRED_MASK & ~MULTIBOOT1_SUPPORTED_REQUIRED;
         if (unsupported != 0) {
-            elf_error_text(error, "multiboot header at ");
-            elf_error_hex(error, offset);
-            elf_error_text(error, ": flags ");
-            elf_error_hex(error, flags);
-            elf_error_text(error, (unsupported & MULTIBOOT1_FLAG_VIDEO_MODE) != 0
+            text_builder_printf(error, "multiboot header at 0x%llx: flags 0x%llx",
+                                (unsigned long long)offset, (unsigned long long)flags);
+            text_builder_append(error, (unsupported & MULTIBOOT1_FLAG_VIDEO_MODE) != 0
                                   ? " require a video mode, which vigil does not set (unsupported bits "
                                   : " require features vigil does not implement (unsupported bits ");
-            elf_error_hex(error, unsupported);
-            elf_error_text(error, ")");
+            text_builder_printf(error, "0x%llx)", (unsigned long long)unsupported);
             return GUEST_ELF_MULTIBOOT_FLAGS_UNSUPPORTED;
         }
         return GUEST_ELF_OK;
     }
     if (bad_checksum_seen) {
-        elf_error_text(error, "multiboot magic at ");
-        elf_error_hex(error, bad_checksum_offset);
-        elf_error_text(error, " has a bad checksum, and no valid header follows in the first 8192 bytes");
+        text_builder_printf(error, "multiboot magic at 0x%llx has a bad checksum, and no valid header follows in the first 8192 bytes",
+                            (unsigned long long)bad_checksum_offset);
     } else {
-        elf_error_text(error, "no multiboot1 header (magic 0x1badb002, 4-byte aligned) in the first 8192 bytes");
+        text_builder_append(error, "no multiboot1 header (magic 0x1badb002, 4-byte aligned) in the first 8192 bytes");
     }
     return GUEST_ELF_NO_MULTIBOOT_HEADER;
 }
 
 /* e_ident, e_type, e_machine, e_version. Sets *elf64 on success. */
 static enum guest_elf_status check_elf_header(const uint8_t *file, size_t file_size, bool *elf64,
-                                              struct error_text *error)
+                                              struct text_builder *error)
 {
     if (file == NULL || file_size < EI_NIDENT) {
-        elf_error_text(error, "module is ");
-        elf_error_decimal(error, file == NULL ? 0 : file_size);
-        elf_error_text(error, " bytes, shorter than an ELF identification (16 bytes)");
+        text_builder_printf(error, "module is %llu bytes, shorter than an ELF identification (16 bytes)",
+                            (unsigned long long)(file == NULL ? 0 : file_size));
         return GUEST_ELF_TOO_SMALL;
     }
     if (file[0] != 0x7F || file[1] != 'E' || file[2] != 'L' || file[3] != 'F') {
-        elf_error_text(error, "not an ELF file: first bytes are not 7f 45 4c 46 (\\x7fELF)");
+        text_builder_append(error, "not an ELF file: first bytes are not 7f 45 4c 46 (\\x7fELF)");
         return GUEST_ELF_BAD_MAGIC;
     }
     if (file[EI_CLASS] != ELFCLASS32 && file[EI_CLASS] != ELFCLASS64) {
-        elf_error_text(error, "ELF class ");
-        elf_error_decimal(error, file[EI_CLASS]);
-        elf_error_text(error, " is neither 1 (ELF32) nor 2 (ELF64)");
+        text_builder_printf(error, "ELF class %llu is neither 1 (ELF32) nor 2 (ELF64)",
+                            (unsigned long long)file[EI_CLASS]);
         return GUEST_ELF_UNSUPPORTED_CLASS;
     }
     *elf64 = file[EI_CLASS] == ELFCLASS64;
     size_t header_size = *elf64 ? ELF64_EHDR_SIZE : ELF32_EHDR_SIZE;
     if (file_size < header_size) {
-        elf_error_text(error, "module is ");
-        elf_error_decimal(error, file_size);
-        elf_error_text(error, " bytes, shorter than an ELF");
-        elf_error_text(error, *elf64 ? "64" : "32");
-        elf_error_text(error, " header (");
-        elf_error_decimal(error, header_size);
-        elf_error_text(error, " bytes)");
+        text_builder_printf(error, "module is %llu bytes, shorter than an ELF", (unsigned long long)file_size);
+        text_builder_append(error, *elf64 ? "64" : "32");
+        text_builder_printf(error, " header (%llu bytes)", (unsigned long long)header_size);
         return GUEST_ELF_TOO_SMALL;
     }
     if (file[EI_DATA] != ELFDATA2LSB) {
-        elf_error_text(error, "ELF data encoding ");
-        elf_error_decimal(error, file[EI_DATA]);
-        elf_error_text(error, " is not 1 (little-endian, as x86 is)");
+        text_builder_printf(error, "ELF data encoding %llu is not 1 (little-endian, as x86 is)",
+                            (unsigned long long)file[EI_DATA]);
         return GUEST_ELF_NOT_LITTLE_ENDIAN;
     }
     uint32_t version = elf_read_u32(file + EHDR_VERSION);
     if (file[EI_VERSION] != EV_CURRENT || version != EV_CURRENT) {
-        elf_error_text(error, "ELF version ");
-        elf_error_decimal(error, file[EI_VERSION]);
-        elf_error_text(error, "/");
-        elf_error_decimal(error, version);
-        elf_error_text(error, " (e_ident/e_version) is not 1 (EV_CURRENT)");
+        text_builder_printf(error, "ELF version %llu/%llu (e_ident/e_version) is not 1 (EV_CURRENT)",
+                            (unsigned long long)file[EI_VERSION], (unsigned long long)version);
         return GUEST_ELF_BAD_MAGIC;
     }
     uint16_t type = elf_read_u16(file + EHDR_TYPE);
     if (type != ET_EXEC) {
-        elf_error_text(error, "ELF type ");
-        elf_error_decimal(error, type);
-        elf_error_text(error, type == 3 ? " (ET_DYN, position-independent)" : "");
-        elf_error_text(error, " is not 2 (ET_EXEC): a multiboot guest is loaded at fixed addresses");
+        text_builder_printf(error, "ELF type %llu", (unsigned long long)type);
+        text_builder_append(error, type == 3 ? " (ET_DYN, position-independent)" : "");
+        text_builder_append(error, " is not 2 (ET_EXEC): a multiboot guest is loaded at fixed addresses");
         return GUEST_ELF_NOT_EXECUTABLE;
     }
     uint16_t machine = elf_read_u16(file + EHDR_MACHINE);
     uint16_t expected = *elf64 ? EM_X86_64 : EM_386;
     if (machine != expected) {
-        elf_error_text(error, "ELF machine ");
-        elf_error_decimal(error, machine);
-        elf_error_text(error, *elf64 ? " is not 62 (EM_X86_64) for an ELF64 file" : " is not 3 (EM_386) for an ELF32 file");
+        text_builder_printf(error, "ELF machine %llu", (unsigned long long)machine);
+        text_builder_append(error, *elf64 ? " is not 62 (EM_X86_64) for an ELF64 file" : " is not 3 (EM_386) for an ELF32 file");
         return GUEST_ELF_WRONG_MACHINE;
     }
     return GUEST_ELF_OK;
@@ -209,8 +193,8 @@ static enum guest_elf_status check_elf_header(const uint8_t *file, size_t file_s
 enum guest_elf_status guest_elf_parse(const uint8_t *file, size_t file_size, struct guest_image *image,
                                       char *error_buffer, size_t error_size)
 {
-    struct error_text error;
-    elf_error_start(&error, error_buffer, error_size);
+    struct text_builder error;
+    text_builder_start(&error, error_buffer, error_size);
     memset(image, 0, sizeof(*image));
 
     bool elf64 = false;
@@ -226,30 +210,23 @@ enum guest_elf_status guest_elf_parse(const uint8_t *file, size_t file_size, str
     uint16_t phnum = elf_read_u16(file + (elf64 ? ELF64_EHDR_PHNUM : ELF32_EHDR_PHNUM));
     uint16_t expected_phentsize = elf64 ? ELF64_PHDR_SIZE : ELF32_PHDR_SIZE;
     if (phentsize != expected_phentsize) {
-        elf_error_text(&error, "program header entry size ");
-        elf_error_decimal(&error, phentsize);
-        elf_error_text(&error, " is not ");
-        elf_error_decimal(&error, expected_phentsize);
+        text_builder_printf(&error, "program header entry size %llu is not %llu",
+                            (unsigned long long)phentsize, (unsigned long long)expected_phentsize);
         return GUEST_ELF_BAD_PROGRAM_HEADERS;
     }
     if (phnum == 0) {
-        elf_error_text(&error, "no program headers: nothing to load");
+        text_builder_append(&error, "no program headers: nothing to load");
         return GUEST_ELF_NO_SEGMENTS;
     }
     if (phnum == PN_XNUM) {
-        elf_error_text(&error, "program header count 0xffff (PN_XNUM, extended numbering) is not supported");
+        text_builder_append(&error, "program header count 0xffff (PN_XNUM, extended numbering) is not supported");
         return GUEST_ELF_BAD_PROGRAM_HEADERS;
     }
     uint64_t table_size = (uint64_t)phnum * phentsize; /* <= 0xfffe * 56: cannot overflow */
     uint64_t table_end;
     if (elf_add_overflows(phoff, table_size, &table_end) || table_end > file_size) {
-        elf_error_text(&error, "program header table ");
-        elf_error_hex(&error, phoff);
-        elf_error_text(&error, "+");
-        elf_error_hex(&error, table_size);
-        elf_error_text(&error, " past end of module (");
-        elf_error_hex(&error, file_size);
-        elf_error_text(&error, " bytes)");
+        text_builder_printf(&error, "program header table 0x%llx+0x%llx past end of module (0x%llx bytes)",
+                            (unsigned long long)phoff, (unsigned long long)table_size, (unsigned long long)file_size);
         return GUEST_ELF_BAD_PROGRAM_HEADERS;
     }
 
@@ -262,10 +239,8 @@ enum guest_elf_status guest_elf_parse(const uint8_t *file, size_t file_size, str
             continue;
         if (header.memory_size < header.file_size) {
             elf_error_segment(&error, index);
-            elf_error_text(&error, "memory size ");
-            elf_error_hex(&error, header.memory_size);
-            elf_error_text(&error, " smaller than file size ");
-            elf_error_hex(&error, header.file_size);
+            text_builder_printf(&error, "memory size 0x%llx smaller than file size 0x%llx",
+                                (unsigned long long)header.memory_size, (unsigned long long)header.file_size);
             return GUEST_ELF_SEGMENT_SIZE_INVALID;
         }
         if (header.memory_size == 0)
@@ -274,30 +249,20 @@ enum guest_elf_status guest_elf_parse(const uint8_t *file, size_t file_size, str
         if (header.file_size > 0 &&
             (elf_add_overflows(header.offset, header.file_size, &file_end) || file_end > file_size)) {
             elf_error_segment(&error, index);
-            elf_error_text(&error, "file range ");
-            elf_error_hex(&error, header.offset);
-            elf_error_text(&error, "+");
-            elf_error_hex(&error, header.file_size);
-            elf_error_text(&error, " past end of module (");
-            elf_error_hex(&error, file_size);
-            elf_error_text(&error, " bytes)");
+            text_builder_printf(&error, "file range 0x%llx+0x%llx past end of module (0x%llx bytes)",
+                                (unsigned long long)header.offset, (unsigned long long)header.file_size, (unsigned long long)file_size);
             return GUEST_ELF_SEGMENT_OUTSIDE_FILE;
         }
         uint64_t memory_end;
         if (elf_add_overflows(header.physical_address, header.memory_size, &memory_end) || memory_end > FOUR_GIB) {
             elf_error_segment(&error, index);
-            elf_error_text(&error, "physical range ");
-            elf_error_hex(&error, header.physical_address);
-            elf_error_text(&error, "+");
-            elf_error_hex(&error, header.memory_size);
-            elf_error_text(&error, " ends above 4 GiB: a multiboot1 guest starts in 32-bit mode");
+            text_builder_printf(&error, "physical range 0x%llx+0x%llx ends above 4 GiB: a multiboot1 guest starts in 32-bit mode",
+                                (unsigned long long)header.physical_address, (unsigned long long)header.memory_size);
             return GUEST_ELF_ADDRESS_TOO_HIGH;
         }
         if (image->segment_count == GUEST_SEGMENT_MAX) {
             elf_error_segment(&error, index);
-            elf_error_text(&error, "more than ");
-            elf_error_decimal(&error, GUEST_SEGMENT_MAX);
-            elf_error_text(&error, " loadable segments");
+            text_builder_printf(&error, "more than %llu loadable segments", (unsigned long long)GUEST_SEGMENT_MAX);
             return GUEST_ELF_TOO_MANY_SEGMENTS;
         }
         unsigned slot = image->segment_count++;
@@ -311,7 +276,7 @@ enum guest_elf_status guest_elf_parse(const uint8_t *file, size_t file_size, str
         header_indices[slot] = index;
     }
     if (image->segment_count == 0) {
-        elf_error_text(&error, "no PT_LOAD segment with a non-zero memory size");
+        text_builder_append(&error, "no PT_LOAD segment with a non-zero memory size");
         return GUEST_ELF_NO_SEGMENTS;
     }
 
@@ -326,11 +291,9 @@ enum guest_elf_status guest_elf_parse(const uint8_t *file, size_t file_size, str
             uint64_t second_end = second->physical_address + second->memory_size;
             if (elf_ranges_overlap(first->physical_address, first_end, second->physical_address, second_end)) {
                 elf_error_segment(&error, header_indices[b]);
-                elf_error_text(&error, "physical range ");
+                text_builder_append(&error, "physical range ");
                 elf_error_range(&error, second->physical_address, second_end);
-                elf_error_text(&error, " overlaps segment ");
-                elf_error_decimal(&error, header_indices[a]);
-                elf_error_text(&error, " ");
+                text_builder_printf(&error, " overlaps segment %llu ", (unsigned long long)header_indices[a]);
                 elf_error_range(&error, first->physical_address, first_end);
                 return GUEST_ELF_SEGMENTS_OVERLAP;
             }
@@ -355,15 +318,11 @@ enum guest_elf_status guest_elf_parse(const uint8_t *file, size_t file_size, str
         }
     }
     if (!entry_found) {
-        elf_error_text(&error, "entry point ");
-        elf_error_hex(&error, virtual_entry);
-        elf_error_text(&error, " is in no loaded segment");
+        text_builder_printf(&error, "entry point 0x%llx is in no loaded segment", (unsigned long long)virtual_entry);
         return GUEST_ELF_ENTRY_OUTSIDE_SEGMENTS;
     }
     if (image->entry >= FOUR_GIB) { /* unreachable after the segment checks; kept as the stated invariant */
-        elf_error_text(&error, "entry point ");
-        elf_error_hex(&error, image->entry);
-        elf_error_text(&error, " is above 4 GiB");
+        text_builder_printf(&error, "entry point 0x%llx is above 4 GiB", (unsigned long long)image->entry);
         return GUEST_ELF_ADDRESS_TOO_HIGH;
     }
 

@@ -26,8 +26,8 @@ enum boot_info_status multiboot_parse(uint32_t magic, uint64_t info_address,
     } else {
         struct diagnostic diagnostic;
         diagnostic_start(&diagnostic, "multiboot: magic ");
-        diagnostic_append_hex(&diagnostic, magic);
-        diagnostic_append_text(&diagnostic, " is neither 0x2badb002 nor 0x36d76289");
+        text_builder_printf(&diagnostic.builder, "0x%llx is neither 0x2badb002 nor 0x36d76289",
+                            (unsigned long long)magic);
         diagnostic_record(out, &diagnostic);
         return BOOT_INFO_BAD_MAGIC;
     }

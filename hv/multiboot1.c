@@ -31,14 +31,12 @@ static void multiboot1_copy_string(const struct physical_memory_access *memory, 
 {
     struct diagnostic diagnostic;
     diagnostic_start(&diagnostic, "multiboot1: ");
-    diagnostic_append_text(&diagnostic, what);
-    diagnostic_append_text(&diagnostic, " at ");
-    diagnostic_append_hex(&diagnostic, address);
-    diagnostic_append_text(&diagnostic, ": ");
+    text_builder_append(&diagnostic.builder, what);
+    text_builder_printf(&diagnostic.builder, " at 0x%llx: ", (unsigned long long)address);
     if (address == 0) {
         /* Physical 0 is the real-mode IVT, never a string the loader made. */
         destination[0] = '\0';
-        diagnostic_append_text(&diagnostic, "null pointer, ignored");
+        text_builder_append(&diagnostic.builder, "null pointer, ignored");
         diagnostic_record(out, &diagnostic);
         return;
     }
@@ -53,9 +51,8 @@ static enum boot_info_status multiboot1_parse_modules(const struct physical_memo
     struct diagnostic diagnostic;
     if (count > BOOT_MODULE_MAX) {
         diagnostic_start(&diagnostic, "multiboot1: mods_count ");
-        diagnostic_append_decimal(&diagnostic, count);
-        diagnostic_append_text(&diagnostic, ", keeping the first ");
-        diagnostic_append_decimal(&diagnostic, BOOT_MODULE_MAX);
+        text_builder_printf(&diagnostic.builder, "%llu, keeping the first %llu",
+                            (unsigned long long)count, (unsigned long long)BOOT_MODULE_MAX);
         diagnostic_record(out, &diagnostic);
         count = BOOT_MODULE_MAX;
     }
@@ -63,22 +60,18 @@ static enum boot_info_status multiboot1_parse_modules(const struct physical_memo
         uint64_t module_address = (uint64_t)address + (uint64_t)index * MB1_MODULE_SIZE;
         uint8_t raw[MB1_MODULE_SIZE];
         diagnostic_start(&diagnostic, "multiboot1: module ");
-        diagnostic_append_decimal(&diagnostic, index);
-        diagnostic_append_text(&diagnostic, " at ");
-        diagnostic_append_hex(&diagnostic, module_address);
-        diagnostic_append_text(&diagnostic, ": ");
+        text_builder_printf(&diagnostic.builder, "%llu at 0x%llx: ",
+                            (unsigned long long)index, (unsigned long long)module_address);
         if (!mb_read_physical(memory, module_address, sizeof(raw), raw)) {
-            diagnostic_append_text(&diagnostic, "unreadable");
+            text_builder_append(&diagnostic.builder, "unreadable");
             diagnostic_record(out, &diagnostic);
             return BOOT_INFO_UNREADABLE;
         }
         uint32_t start = mb_load_u32(raw);
         uint32_t end = mb_load_u32(raw + 4);
         if (end < start) {
-            diagnostic_append_text(&diagnostic, "mod_end ");
-            diagnostic_append_hex(&diagnostic, end);
-            diagnostic_append_text(&diagnostic, " < mod_start ");
-            diagnostic_append_hex(&diagnostic, start);
+            text_builder_printf(&diagnostic.builder, "mod_end 0x%llx < mod_start 0x%llx",
+                                (unsigned long long)end, (unsigned long long)start);
             diagnostic_record(out, &diagnostic);
             return BOOT_INFO_MALFORMED;
         }
@@ -97,8 +90,7 @@ static enum boot_info_status multiboot1_parse_mmap(const struct physical_memory_
     struct diagnostic diagnostic;
     if (length > MAP_BYTES_MAX) {
         diagnostic_start(&diagnostic, "multiboot1: mmap_length ");
-        diagnostic_append_decimal(&diagnostic, length);
-        diagnostic_append_text(&diagnostic, " > 1048576");
+        text_builder_printf(&diagnostic.builder, "%llu > 1048576", (unsigned long long)length);
         diagnostic_record(out, &diagnostic);
         return BOOT_INFO_MALFORMED;
     }
@@ -106,37 +98,32 @@ static enum boot_info_status multiboot1_parse_mmap(const struct physical_memory_
     while (offset < length) {
         uint8_t raw[4 + MB1_MMAP_ENTRY_MIN_SIZE];
         diagnostic_start(&diagnostic, "multiboot1: mmap entry at offset ");
-        diagnostic_append_hex(&diagnostic, offset);
-        diagnostic_append_text(&diagnostic, ": ");
+        text_builder_printf(&diagnostic.builder, "0x%llx: ", (unsigned long long)offset);
         if (length - offset < 4) {
-            diagnostic_append_text(&diagnostic, "size field runs past mmap_length ");
-            diagnostic_append_decimal(&diagnostic, length);
+            text_builder_printf(&diagnostic.builder, "size field runs past mmap_length %llu",
+                                (unsigned long long)length);
             diagnostic_record(out, &diagnostic);
             return BOOT_INFO_MALFORMED;
         }
         if (!mb_read_physical(memory, address + offset, 4, raw)) {
-            diagnostic_append_text(&diagnostic, "unreadable");
+            text_builder_append(&diagnostic.builder, "unreadable");
             diagnostic_record(out, &diagnostic);
             return BOOT_INFO_UNREADABLE;
         }
         uint32_t size = mb_load_u32(raw);
         if (size < MB1_MMAP_ENTRY_MIN_SIZE) {
-            diagnostic_append_text(&diagnostic, "size ");
-            diagnostic_append_decimal(&diagnostic, size);
-            diagnostic_append_text(&diagnostic, " < 20");
+            text_builder_printf(&diagnostic.builder, "size %llu < 20", (unsigned long long)size);
             diagnostic_record(out, &diagnostic);
             return BOOT_INFO_MALFORMED;
         }
         if (size > length - offset - 4) {
-            diagnostic_append_text(&diagnostic, "size ");
-            diagnostic_append_decimal(&diagnostic, size);
-            diagnostic_append_text(&diagnostic, " runs past mmap_length ");
-            diagnostic_append_decimal(&diagnostic, length);
+            text_builder_printf(&diagnostic.builder, "size %llu runs past mmap_length %llu",
+                                (unsigned long long)size, (unsigned long long)length);
             diagnostic_record(out, &diagnostic);
             return BOOT_INFO_MALFORMED;
         }
         if (!mb_read_physical(memory, address + offset, sizeof(raw), raw)) {
-            diagnostic_append_text(&diagnostic, "unreadable");
+            text_builder_append(&diagnostic.builder, "unreadable");
             diagnostic_record(out, &diagnostic);
             return BOOT_INFO_UNREADABLE;
         }
@@ -201,8 +188,7 @@ enum boot_info_status multiboot1_parse(const struct physical_memory_access *memo
 
 unreadable:
     diagnostic_start(&diagnostic, "multiboot1: info at ");
-    diagnostic_append_hex(&diagnostic, info_address);
-    diagnostic_append_text(&diagnostic, ": unreadable");
+    text_builder_printf(&diagnostic.builder, "0x%llx: unreadable", (unsigned long long)info_address);
     diagnostic_record(out, &diagnostic);
     return BOOT_INFO_UNREADABLE;
 }

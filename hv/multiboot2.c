@@ -42,10 +42,7 @@ static enum boot_info_status multiboot2_tag_too_small(struct boot_info *out, uin
 {
     struct diagnostic diagnostic;
     diagnostic_start_tag(&diagnostic, type, offset);
-    diagnostic_append_text(&diagnostic, "size ");
-    diagnostic_append_decimal(&diagnostic, size);
-    diagnostic_append_text(&diagnostic, " < ");
-    diagnostic_append_decimal(&diagnostic, minimum);
+    text_builder_printf(&diagnostic.builder, "size %llu < %llu", (unsigned long long)size, (unsigned long long)minimum);
     diagnostic_record(out, &diagnostic);
     return BOOT_INFO_MALFORMED;
 }
@@ -70,25 +67,22 @@ static enum boot_info_status multiboot2_parse_mmap(struct boot_info *out, const 
     uint32_t entry_version = mb_load_u32(tag + 12);
     diagnostic_start_tag(&diagnostic, MB2_TAG_MMAP, offset);
     if (entry_size < MB2_MMAP_ENTRY_MIN_SIZE || entry_size % 8 != 0) {
-        diagnostic_append_text(&diagnostic, "entry_size ");
-        diagnostic_append_decimal(&diagnostic, entry_size);
-        diagnostic_append_text(&diagnostic, entry_size < MB2_MMAP_ENTRY_MIN_SIZE ? " < 24" : " not a multiple of 8");
+        text_builder_printf(&diagnostic.builder, "entry_size %llu", (unsigned long long)entry_size);
+        text_builder_append(&diagnostic.builder, entry_size < MB2_MMAP_ENTRY_MIN_SIZE ? " < 24" : " not a multiple of 8");
         diagnostic_record(out, &diagnostic);
         return BOOT_INFO_MALFORMED;
     }
     if (entry_version != 0) {
         /* §3.6.8: later versions stay backward compatible, so read on. */
-        diagnostic_append_text(&diagnostic, "entry_version ");
-        diagnostic_append_decimal(&diagnostic, entry_version);
-        diagnostic_append_text(&diagnostic, " (expected 0), reading as version 0");
+        text_builder_printf(&diagnostic.builder, "entry_version %llu (expected 0), reading as version 0",
+                            (unsigned long long)entry_version);
         diagnostic_record(out, &diagnostic);
     }
     uint32_t entries_bytes = size - MB2_MMAP_HEADER_SIZE;
     if (entries_bytes % entry_size != 0) {
         diagnostic_start_tag(&diagnostic, MB2_TAG_MMAP, offset);
-        diagnostic_append_text(&diagnostic, "ignoring ");
-        diagnostic_append_decimal(&diagnostic, entries_bytes % entry_size);
-        diagnostic_append_text(&diagnostic, " trailing bytes");
+        text_builder_printf(&diagnostic.builder, "ignoring %llu trailing bytes",
+                            (unsigned long long)(entries_bytes % entry_size));
         diagnostic_record(out, &diagnostic);
     }
     for (uint32_t entry = 0; entry < entries_bytes / entry_size; entry++) {
@@ -106,14 +100,12 @@ static void multiboot2_parse_rsdp(struct boot_info *out, struct multiboot2_state
     const uint8_t *rsdp = state->block + offset + MB2_TAG_HEADER_SIZE;
     diagnostic_start_tag(&diagnostic, type, offset);
     if (size < minimum) {
-        diagnostic_append_text(&diagnostic, "size ");
-        diagnostic_append_decimal(&diagnostic, size);
-        diagnostic_append_text(&diagnostic, " too small for an RSDP, ignored");
+        text_builder_printf(&diagnostic.builder, "size %llu too small for an RSDP, ignored", (unsigned long long)size);
         diagnostic_record(out, &diagnostic);
         return;
     }
     if (memcmp(rsdp, "RSD PTR ", 8) != 0) {
-        diagnostic_append_text(&diagnostic, "no \"RSD PTR \" signature, ignored");
+        text_builder_append(&diagnostic.builder, "no \"RSD PTR \" signature, ignored");
         diagnostic_record(out, &diagnostic);
         return;
     }
@@ -146,18 +138,15 @@ static enum boot_info_status multiboot2_parse_tag(struct boot_info *out, struct 
         uint32_t end = mb_load_u32(tag + 12);
         diagnostic_start_tag(&diagnostic, type, offset);
         if (end < start) {
-            diagnostic_append_text(&diagnostic, "mod_end ");
-            diagnostic_append_hex(&diagnostic, end);
-            diagnostic_append_text(&diagnostic, " < mod_start ");
-            diagnostic_append_hex(&diagnostic, start);
+            text_builder_printf(&diagnostic.builder, "mod_end 0x%llx < mod_start 0x%llx",
+                                (unsigned long long)end, (unsigned long long)start);
             diagnostic_record(out, &diagnostic);
             return BOOT_INFO_MALFORMED;
         }
         if (++state->modules_seen > BOOT_MODULE_MAX) {
             if (state->modules_seen == BOOT_MODULE_MAX + 1) {
-                diagnostic_append_text(&diagnostic, "more than ");
-                diagnostic_append_decimal(&diagnostic, BOOT_MODULE_MAX);
-                diagnostic_append_text(&diagnostic, " modules, ignoring the rest");
+                text_builder_printf(&diagnostic.builder, "more than %llu modules, ignoring the rest",
+                                    (unsigned long long)BOOT_MODULE_MAX);
                 diagnostic_record(out, &diagnostic);
             }
             return BOOT_INFO_OK;
@@ -199,16 +188,14 @@ enum boot_info_status multiboot2_parse(const struct physical_memory_access *memo
 
     if (!mb_read_physical(memory, info_address, sizeof(header), header)) {
         diagnostic_start(&diagnostic, "multiboot2: info header at ");
-        diagnostic_append_hex(&diagnostic, info_address);
-        diagnostic_append_text(&diagnostic, ": unreadable");
+        text_builder_printf(&diagnostic.builder, "0x%llx: unreadable", (unsigned long long)info_address);
         diagnostic_record(out, &diagnostic);
         return BOOT_INFO_UNREADABLE;
     }
     uint32_t total_size = mb_load_u32(header);
     if (total_size < MB2_MIN_TOTAL_SIZE || total_size > MAP_BYTES_MAX) {
         diagnostic_start(&diagnostic, "multiboot2: total_size ");
-        diagnostic_append_decimal(&diagnostic, total_size);
-        diagnostic_append_text(&diagnostic, " outside 16..1048576");
+        text_builder_printf(&diagnostic.builder, "%llu outside 16..1048576", (unsigned long long)total_size);
         diagnostic_record(out, &diagnostic);
         return BOOT_INFO_MALFORMED;
     }
@@ -216,17 +203,14 @@ enum boot_info_status multiboot2_parse(const struct physical_memory_access *memo
         /* §3.6 promises 8-byte alignment; offsets below stay relative to
          * the start, so a misaligned block still parses. */
         diagnostic_start(&diagnostic, "multiboot2: info at ");
-        diagnostic_append_hex(&diagnostic, info_address);
-        diagnostic_append_text(&diagnostic, " is not 8-byte aligned");
+        text_builder_printf(&diagnostic.builder, "0x%llx is not 8-byte aligned", (unsigned long long)info_address);
         diagnostic_record(out, &diagnostic);
     }
     state.block = mb_map_physical(memory, info_address, total_size);
     if (state.block == NULL) {
         diagnostic_start(&diagnostic, "multiboot2: info at ");
-        diagnostic_append_hex(&diagnostic, info_address);
-        diagnostic_append_text(&diagnostic, ": total_size ");
-        diagnostic_append_decimal(&diagnostic, total_size);
-        diagnostic_append_text(&diagnostic, " unreadable");
+        text_builder_printf(&diagnostic.builder, "0x%llx: total_size %llu unreadable",
+                            (unsigned long long)info_address, (unsigned long long)total_size);
         diagnostic_record(out, &diagnostic);
         return BOOT_INFO_UNREADABLE;
     }
@@ -240,10 +224,8 @@ enum boot_info_status multiboot2_parse(const struct physical_memory_access *memo
             return multiboot2_tag_too_small(out, type, offset, size, MB2_TAG_HEADER_SIZE);
         if (size > total_size - offset) {
             diagnostic_start_tag(&diagnostic, type, offset);
-            diagnostic_append_text(&diagnostic, "size ");
-            diagnostic_append_decimal(&diagnostic, size);
-            diagnostic_append_text(&diagnostic, " runs past total_size ");
-            diagnostic_append_decimal(&diagnostic, total_size);
+            text_builder_printf(&diagnostic.builder, "size %llu runs past total_size %llu",
+                                (unsigned long long)size, (unsigned long long)total_size);
             diagnostic_record(out, &diagnostic);
             return BOOT_INFO_MALFORMED;
         }
@@ -260,7 +242,7 @@ enum boot_info_status multiboot2_parse(const struct physical_memory_access *memo
     }
     if (!end_found) {
         diagnostic_start(&diagnostic, "multiboot2: no end tag within total_size ");
-        diagnostic_append_decimal(&diagnostic, total_size);
+        text_builder_printf(&diagnostic.builder, "%llu", (unsigned long long)total_size);
         diagnostic_record(out, &diagnostic);
         return BOOT_INFO_MALFORMED;
     }

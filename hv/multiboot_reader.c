@@ -10,48 +10,19 @@
 
 #include "lib/format.h"
 
-/* ---- diagnostics: fixed-size one-liners, no printf in a freestanding build ---- */
-
-
-void diagnostic_append_text(struct diagnostic *diagnostic, const char *text)
-{
-    while (*text != '\0' && diagnostic->length + 1 < sizeof(diagnostic->text))
-        diagnostic->text[diagnostic->length++] = *text++;
-    diagnostic->text[diagnostic->length] = '\0';
-}
-
-void diagnostic_append_number(struct diagnostic *diagnostic, uint64_t value, unsigned base)
-{
-    char text[24];
-    format_string(text, sizeof text, base == 16 ? "0x%llx" : "%llu", (unsigned long long)value);
-    diagnostic_append_text(diagnostic, text);
-}
-
-void diagnostic_append_decimal(struct diagnostic *diagnostic, uint64_t value)
-{
-    diagnostic_append_number(diagnostic, value, 10);
-}
-
-void diagnostic_append_hex(struct diagnostic *diagnostic, uint64_t value)
-{
-    diagnostic_append_number(diagnostic, value, 16);
-}
+/* ---- diagnostics: fixed-size one-liners (lib/text_builder.h) ---- */
 
 void diagnostic_start(struct diagnostic *diagnostic, const char *prefix)
 {
-    diagnostic->length = 0;
-    diagnostic->text[0] = '\0';
-    diagnostic_append_text(diagnostic, prefix);
+    text_builder_start(&diagnostic->builder, diagnostic->text, sizeof diagnostic->text);
+    text_builder_append(&diagnostic->builder, prefix);
 }
 
 /* "multiboot2: tag 6 at offset 0x48: " */
 void diagnostic_start_tag(struct diagnostic *diagnostic, uint32_t type, uint64_t offset)
 {
     diagnostic_start(diagnostic, "multiboot2: tag ");
-    diagnostic_append_decimal(diagnostic, type);
-    diagnostic_append_text(diagnostic, " at offset ");
-    diagnostic_append_hex(diagnostic, offset);
-    diagnostic_append_text(diagnostic, ": ");
+    text_builder_printf(&diagnostic->builder, "%lu at offset 0x%llx: ", (unsigned long)type, (unsigned long long)offset);
 }
 
 void diagnostic_record(struct boot_info *out, const struct diagnostic *diagnostic)
@@ -60,7 +31,7 @@ void diagnostic_record(struct boot_info *out, const struct diagnostic *diagnosti
         out->diagnostics_dropped++;
         return;
     }
-    memcpy(out->diagnostics[out->diagnostic_count++], diagnostic->text, diagnostic->length + 1);
+    memcpy(out->diagnostics[out->diagnostic_count++], diagnostic->text, diagnostic->builder.length + 1);
 }
 
 /* ---- reading physical memory ---- */
@@ -153,17 +124,16 @@ bool mb_describe_string_problem(struct diagnostic *diagnostic, enum string_copy_
     case STRING_COPIED:
         return false;
     case STRING_TRUNCATED:
-        diagnostic_append_text(diagnostic, "truncated to ");
+        text_builder_append(&diagnostic->builder, "truncated to ");
         break;
     case STRING_UNTERMINATED:
-        diagnostic_append_text(diagnostic, "not NUL-terminated, kept ");
+        text_builder_append(&diagnostic->builder, "not NUL-terminated, kept ");
         break;
     case STRING_UNREADABLE:
-        diagnostic_append_text(diagnostic, "unreadable after ");
+        text_builder_append(&diagnostic->builder, "unreadable after ");
         break;
     }
-    diagnostic_append_decimal(diagnostic, strlen(copied));
-    diagnostic_append_text(diagnostic, " bytes");
+    text_builder_printf(&diagnostic->builder, "%llu bytes", (unsigned long long)strlen(copied));
     return true;
 }
 

@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include "hv/boot_info.h"
+#include "lib/text_builder.h"
 
 #define ONE_MIB 0x100000ull
 #define MAP_BYTES_MAX ONE_MIB /* sanity bound on mmap_length and MB2 total_size */
@@ -18,15 +19,11 @@
 /* Diagnostics: fixed-size one-liners, no printf in a freestanding build. */
 struct diagnostic {
     char text[BOOT_DIAGNOSTIC_LENGTH];
-    size_t length;
+    struct text_builder builder; /* writes text */
 };
 
 enum string_copy_result { STRING_COPIED, STRING_TRUNCATED, STRING_UNTERMINATED, STRING_UNREADABLE };
 
-void diagnostic_append_text(struct diagnostic *diagnostic, const char *text);
-void diagnostic_append_number(struct diagnostic *diagnostic, uint64_t value, unsigned base);
-void diagnostic_append_decimal(struct diagnostic *diagnostic, uint64_t value);
-void diagnostic_append_hex(struct diagnostic *diagnostic, uint64_t value);
 void diagnostic_start(struct diagnostic *diagnostic, const char *prefix);
 void diagnostic_start_tag(struct diagnostic *diagnostic, uint32_t type, uint64_t offset);
 void diagnostic_record(struct boot_info *out, const struct diagnostic *diagnostic);

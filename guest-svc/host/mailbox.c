@@ -174,6 +174,17 @@ void gs_deliver(struct guest_service *service, const struct gs_finished *done, s
         done->callbacks.on_complete(done->callbacks.context, result);
 }
 
+/* An EXECUTE killed before the guest started it: E_ABORT, exit code -1, KILLED. */
+static void deliver_killed(struct guest_service *service, const struct gs_finished *done)
+{
+    struct guest_service_result result;
+    memset(&result, 0, sizeof(result));
+    result.status = VIGIL_E_ABORT;
+    result.exit_code = -1;
+    result.execute_flags = VIGIL_EXECUTE_KILLED;
+    gs_deliver(service, done, &result);
+}
+
 static void deliver_status(struct guest_service *service, const struct gs_finished *done, uint32_t status)
 {
     struct guest_service_result result;
@@ -264,12 +275,7 @@ static void expire_in_flight(struct guest_service *service)
          * and no second KILL: the guest has taken one since (see gs_kill). */
         gs_log(service, "request %u (EXECUTE) killed before the guest started it", (unsigned)request->id);
         struct gs_finished done = gs_take_in_flight(service);
-        struct guest_service_result result;
-        memset(&result, 0, sizeof(result));
-        result.status = VIGIL_E_ABORT;
-        result.exit_code = -1;
-        result.execute_flags = VIGIL_EXECUTE_KILLED;
-        gs_deliver(service, &done, &result);
+        deliver_killed(service, &done);
         return;
     }
     service->statistics.requests_timed_out++;
@@ -350,12 +356,7 @@ uint32_t gs_kill(struct guest_service *service, uint32_t request_id)
             return VIGIL_E_INVALIDARG;
         /* Never sent: complete it here, killed before it started. */
         struct gs_finished done = remove_queued(service, i);
-        struct guest_service_result result;
-        memset(&result, 0, sizeof(result));
-        result.status = VIGIL_E_ABORT;
-        result.exit_code = -1;
-        result.execute_flags = VIGIL_EXECUTE_KILLED;
-        gs_deliver(service, &done, &result);
+        deliver_killed(service, &done);
         return VIGIL_S_OK;
     }
     return VIGIL_E_INVALIDARG;
