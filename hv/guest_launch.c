@@ -13,7 +13,6 @@
 #include "hv/idle.h"
 #include "hv/log.h"
 #include "hv/operator_console.h"
-#include "lib/page_pool.h"
 #include "hv/panic.h"
 #include "hv/service.h"
 #include "hv/timer.h"
@@ -21,6 +20,7 @@
 #include "hv/version.h"
 #include "hv/vmexit_io.h"
 #include "hv/vmexit_msr.h"
+#include "lib/page_pool.h"
 
 #define IDENTITY_MAP_LIMIT 0x100000000ull
 #define POOL_SIZE (2ull << 20)          /* one 2 MiB EPT page to leave out */

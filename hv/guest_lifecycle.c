@@ -2,11 +2,11 @@
 
 #include <stdarg.h>
 
-#include "lib/format.h"
 #include "hv/guest_state_dump.h"
 #include "hv/log.h"
 #include "hv/service.h"
 #include "hv/vmexit_statistics.h"
+#include "lib/format.h"
 
 static struct guest_end end;
 static bool ended;

@@ -10,16 +10,13 @@
 #include "hv/vcpu.h"
 #include "hv/vmexit_action.h"
 
-/* Reads the exit into vcpu (reason, qualification), counts it and puts back an
- * event the exit interrupted. */
+/* One VM exit: record it, then handle it. */
+enum vmexit_action vmexit_dispatch(struct vcpu *vcpu);
+/* The two halves, for a dispatcher that handles some exits itself (the
+ * benchmark's, hv/bench_hooks.h). Record: reads the exit into vcpu (reason,
+ * qualification), counts it and puts back an event the exit interrupted. */
 void vmexit_record(struct vcpu *vcpu);
-/* Runs the table's handler for the recorded exit; a reason without one is unexpected. */
+/* Handle: runs the table's handler for the recorded exit; a reason without one is unexpected. */
 enum vmexit_action vmexit_handle(struct vcpu *vcpu);
-/* One VM exit: record, then handle. */
-static inline enum vmexit_action vmexit_dispatch(struct vcpu *vcpu)
-{
-    vmexit_record(vcpu);
-    return vmexit_handle(vcpu);
-}
 
 #endif

@@ -10,9 +10,9 @@
 #include <vigil/abi.h>
 
 #include "arch/x86_64/port_io.h"
+#include "arch/x86_64/vmx.h"
 #include "boards/bochs/board.h"
 #include "boards/pc/board.h"
-#include "arch/x86_64/vmx.h"
 #include "hv/guest_lifecycle.h"
 #include "hv/log.h"
 #include "hv/service.h"

@@ -1,7 +1,7 @@
 #include "hv/vmexit_statistics.h"
 
-#include "lib/format.h"
 #include "hv/log.h"
+#include "lib/format.h"
 
 static struct vmexit_statistics statistics;
 

@@ -21,8 +21,8 @@
 
 #include <vigil/abi.h>
 
-#include "guest-svc/host/service_types.h"
 #include "guest-svc/host/heartbeat_monitor.h"
+#include "guest-svc/host/service_types.h"
 
 /* Host-side wait for an EXECUTE with a guest timeout: timeout_ms plus this grace. */
 #define GS_EXECUTE_TIMEOUT_GRACE_MS 5000u
