@@ -1,5 +1,6 @@
 #include "hv/vcpu_run.h"
 
+#include "arch/x86_64/vmx.h"
 #include "arch/x86_64/vmx_entry.h"
 #include "hv/bench_hooks.h"
 #include "hv/timer.h"
@@ -7,12 +8,16 @@
 
 /* The tick and the console poll are due by the TSC, not only by the preemption
  * timer (which counts guest time only): run them between any two exits, so a
- * guest that exits a lot cannot starve them. */
+ * guest that exits a lot cannot starve them. Then the alarm for an idle guest
+ * is re-armed to the next due work (the handler of a timer exit armed it before
+ * the work ran, to a deadline now past). */
 static enum vmexit_action run_due_timer_work(struct vcpu *vcpu)
 {
     if (!timer_work_due())
         return VMEXIT_RESUME_GUEST;
-    switch (timer_run_due()) {
+    enum service_tick_result result = timer_run_due();
+    vmcs_write32(VMCS_GUEST_PREEMPTION_TIMER_VALUE, timer_preemption_value());
+    switch (result) {
     case SERVICE_GUEST_CONTINUES:
         break;
     case SERVICE_FORCE_GUEST_OFF:

@@ -237,15 +237,30 @@ static void test_preemption_timer_rearms_to_the_next_due_work(void **state)
     assert_rip_unchanged();
 
     /* Due work runs on any exit, not only on the timer's: a guest that exits a
-     * lot cannot starve the tick. */
+     * lot cannot starve the tick. After it, the alarm follows the work's new
+     * deadline, whatever the exit was. */
     fake_preemption_value = 77;
     fake_dispatch(EXIT_REASON_CPUID, 0, &registers);
     assert_int_equal(fake_timer_ticks, 2);
-    assert_int_equal(fake_vmcs_write_count(VMCS_GUEST_PREEMPTION_TIMER_VALUE), 1);
-    fake_dispatch(EXIT_REASON_PREEMPTION_TIMER, 0, &registers);
     assert_int_equal(fake_vmcs_get(VMCS_GUEST_PREEMPTION_TIMER_VALUE), 77);
+    fake_preemption_value = 78;
+    fake_dispatch(EXIT_REASON_PREEMPTION_TIMER, 0, &registers);
+    assert_int_equal(fake_vmcs_get(VMCS_GUEST_PREEMPTION_TIMER_VALUE), 78);
     assert_int_equal(fake_timer_ticks, 3);
     assert_int_equal(fake_service.ended, 0);
+}
+
+static void test_preemption_timer_is_rearmed_past_the_work_it_woke_up_for(void **state)
+{
+    (void)state;
+    /* When the alarm fires the work is due: before it runs the next deadline is
+     * "now" (1 unit), after it runs it is a tick away. The guest must get the
+     * latter, or it exits again at once for nothing. */
+    fake_preemption_value = 1;
+    fake_preemption_value_after_tick = 5000000;
+    assert_int_equal(fake_dispatch(EXIT_REASON_PREEMPTION_TIMER, 0, &registers), FAKE_RETURNED);
+    assert_int_equal(fake_timer_ticks, 1);
+    assert_int_equal(fake_vmcs_get(VMCS_GUEST_PREEMPTION_TIMER_VALUE), 5000000);
 }
 
 static void test_preemption_timer_forced_off_stops_the_guest(void **state)
@@ -326,6 +341,7 @@ int main(void)
         cmocka_unit_test_setup(test_vmcall, setup),
         cmocka_unit_test_setup(test_xsetbv_refuses_invalid_values, setup),
         cmocka_unit_test_setup(test_preemption_timer_rearms_to_the_next_due_work, setup),
+        cmocka_unit_test_setup(test_preemption_timer_is_rearmed_past_the_work_it_woke_up_for, setup),
         cmocka_unit_test_setup(test_preemption_timer_forced_off_stops_the_guest, setup),
         cmocka_unit_test_setup(test_triple_fault_reports_event_and_stops, setup),
         cmocka_unit_test_setup(test_ept_violation_messages, setup),

@@ -460,9 +460,12 @@ enum service_tick_result fake_timer_result;
 
 uint32_t fake_preemption_value = 12345;
 uint64_t timer_next_due; /* 0: work is always due, so every exit runs it */
+uint32_t fake_preemption_value_after_tick;
 enum service_tick_result timer_run_due(void)
 {
     fake_timer_ticks++;
+    if (fake_preemption_value_after_tick)
+        fake_preemption_value = fake_preemption_value_after_tick; /* the work moved the next deadline */
     return fake_timer_result;
 }
 uint32_t timer_preemption_value(void) { return fake_preemption_value; }
@@ -504,5 +507,6 @@ void fake_reset_all(void)
     fake_timer_ticks = 0;
     fake_timer_result = SERVICE_GUEST_CONTINUES;
     fake_preemption_value = 12345;
+    fake_preemption_value_after_tick = 0;
     memset(&fake_service, 0, sizeof fake_service);
 }

@@ -103,7 +103,8 @@ const struct fake_io_intercept *fake_io_intercept(unsigned index);
 
 /* ---- timer ---------------------------------------------------------------- */
 extern unsigned fake_timer_ticks; /* calls of timer_run_due: one per dispatched exit */
-extern uint32_t fake_preemption_value;
+extern uint32_t fake_preemption_value;           /* what timer_preemption_value returns */
+extern uint32_t fake_preemption_value_after_tick; /* if set, timer_run_due changes it to this */
 extern enum service_tick_result fake_timer_result; /* what timer_run_due returns (the service's decision) */
 
 /* ---- guest service (hv/service.h) ------------------------------------------ */
