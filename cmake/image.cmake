@@ -24,6 +24,7 @@ set(VIGIL_IMAGE_SOURCES
   arch/x86_64/vmx_exit_reasons.c
   arch/x86_64/vmx_entry.S
   arch/x86_64/ept.c
+  arch/x86_64/paging.c
   drivers/pit/pit.c
   hv/main.c
   hv/vcpu.c
@@ -64,6 +65,7 @@ set(VIGIL_IMAGE_SOURCES
   hv/guest_elf.c
   hv/guest_elf_parse.c
   hv/guest_multiboot.c
+  hv/guest_layout.c
   lib/page_pool.c
   lib/format.c
   lib/text_builder.c

@@ -26,7 +26,7 @@ struct physical_memory_access {
 
 #define BOOT_CMDLINE_MAX 1024
 #define BOOT_LOADER_NAME_MAX 64
-#define BOOT_MODULE_CMDLINE_MAX 128
+#define BOOT_MODULE_CMDLINE_MAX 4096 /* a guest's whole command line (Linux allows 2048; GRUB has no limit) */
 #define BOOT_MODULE_MAX 16
 #define BOOT_DIAGNOSTIC_MAX 8
 #define BOOT_DIAGNOSTIC_LENGTH 96

@@ -23,7 +23,7 @@
 /*
  * Parse the information block at `info_address` for the protocol `magic`
  * names into `out` (fully overwritten; keep it in static storage, it is about
- * 7.5 KiB). On any status other than BOOT_INFO_OK, `out` holds what was
+ * 70 KiB). On any status other than BOOT_INFO_OK, `out` holds what was
  * gathered before the problem plus the diagnostics, and must not be used to
  * boot. On BOOT_INFO_OK the memory map has been normalised.
  */

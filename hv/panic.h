@@ -7,7 +7,12 @@
 #include "hv/cmdline.h"
 #include "lib/panic.h" /* panic, panic_apply_policy: implemented in hv/panic.c */
 
-void panic_configure(enum panic_policy policy, uint16_t debug_exit_port, uint64_t rsdp_address);
+struct acpi_power_config;
+/* The policy, and the power-off/reset values acpi_power_read saved at start (copied). */
+void panic_configure(enum panic_policy policy, const struct acpi_power_config *power);
+
+/* Resets the machine with the saved ACPI values; returns only if that failed. */
+void hv_reset(void);
 /* After the guest stopped for good: the same policy as a panic (power off in
  * emulators, halt on hardware) without calling it one. */
 __attribute__((noreturn)) void hv_stop_after_guest(const char *reason);
