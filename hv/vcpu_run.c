@@ -1,23 +1,21 @@
 #include "hv/vcpu_run.h"
 
-#include "arch/x86_64/vmx.h"
 #include "arch/x86_64/vmx_entry.h"
 #include "hv/bench_hooks.h"
 #include "hv/timer.h"
 #include "hv/vmexit.h"
 
 /* The tick and the console poll are due by the TSC, not only by the preemption
- * timer (which counts guest time only): run them between any two exits, so a
- * guest that exits a lot cannot starve them. Then the alarm for an idle guest
- * is re-armed to the next due work (the handler of a timer exit armed it before
- * the work ran, to a deadline now past). */
+ * timer (which counts guest time only): run them on any exit, so a guest that
+ * exits a lot cannot starve them. After the exit is recorded (an interrupted
+ * event is back in the entry fields, so an interrupt the work injects waits its
+ * turn) and before its handler (a timer exit's handler then re-arms the alarm
+ * past the work that just ran). */
 static enum vmexit_action run_due_timer_work(struct vcpu *vcpu)
 {
     if (!timer_work_due())
         return VMEXIT_RESUME_GUEST;
-    enum service_tick_result result = timer_run_due();
-    vmcs_write32(VMCS_GUEST_PREEMPTION_TIMER_VALUE, timer_preemption_value());
-    switch (result) {
+    switch (timer_run_due()) {
     case SERVICE_GUEST_CONTINUES:
         break;
     case SERVICE_FORCE_GUEST_OFF:
@@ -35,7 +33,11 @@ const struct guest_end *vcpu_run(struct vcpu *vcpu)
         if (entered != VMX_SUCCEEDED)
             vmx_require_success(vcpu->launched ? "VMRESUME" : "VMLAUNCH", entered); /* panics */
         vcpu->launched = true;
-        if (VMEXIT_DISPATCH(vcpu) == VMEXIT_GUEST_ENDED || run_due_timer_work(vcpu) == VMEXIT_GUEST_ENDED)
+        vmexit_record(vcpu);
+        /* A failed entry is handled at once (it panics); a forced power-off decided
+         * by the timer work ends the guest before this exit is handled. */
+        if ((!vcpu->exit_entry_failed && run_due_timer_work(vcpu) == VMEXIT_GUEST_ENDED) ||
+            VMEXIT_HANDLE(vcpu) == VMEXIT_GUEST_ENDED)
             return guest_ending();
     }
 }

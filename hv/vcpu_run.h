@@ -1,7 +1,8 @@
 /*
- * The run loop: enter the guest, take the VM exit, dispatch it (hv/vmexit.c),
- * run the timer work that is due (hv/timer.c), again, until a handler or the
- * service's tick ends the guest (hv/guest_lifecycle.h).
+ * The run loop: enter the guest, take the VM exit, record it (hv/vmexit.c), run
+ * the timer work that is due (hv/timer.c), handle the exit (hv/vmexit.c's
+ * table), again, until a handler or the service's tick ends the guest
+ * (hv/guest_lifecycle.h).
  */
 #ifndef VIGIL_HV_VCPU_RUN_H
 #define VIGIL_HV_VCPU_RUN_H

@@ -42,7 +42,7 @@ static vmexit_handler *const handlers[VMX_EXIT_REASON_LIMIT] = {
     [EXIT_REASON_VMFUNC] = vmexit_handle_vmx_instruction,
 };
 
-static inline void record_exit(struct vcpu *vcpu)
+void vmexit_record(struct vcpu *vcpu)
 {
     uint32_t exit_reason = vmcs_read32(VMCS_EXIT_REASON);
     vcpu->exit_reason = VMX_EXIT_REASON_BASIC(exit_reason);
@@ -56,20 +56,10 @@ static inline void record_exit(struct vcpu *vcpu)
         reinject_interrupted_event(vcpu);
 }
 
-static inline enum vmexit_action handle_exit(struct vcpu *vcpu)
+enum vmexit_action vmexit_handle(struct vcpu *vcpu)
 {
     if (vcpu->exit_entry_failed)
         return vmexit_handle_entry_failure(vcpu);
     vmexit_handler *handler = vcpu->exit_reason < VMX_EXIT_REASON_LIMIT ? handlers[vcpu->exit_reason] : 0;
     return handler ? handler(vcpu) : vmexit_handle_unexpected(vcpu);
 }
-
-/* One exit, the path every exit takes: record and handle in one function. */
-enum vmexit_action vmexit_dispatch(struct vcpu *vcpu)
-{
-    record_exit(vcpu);
-    return handle_exit(vcpu);
-}
-
-void vmexit_record(struct vcpu *vcpu) { record_exit(vcpu); }
-enum vmexit_action vmexit_handle(struct vcpu *vcpu) { return handle_exit(vcpu); }

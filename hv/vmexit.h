@@ -10,13 +10,12 @@
 #include "hv/vcpu.h"
 #include "hv/vmexit_action.h"
 
-/* One VM exit: record it, then handle it. */
-enum vmexit_action vmexit_dispatch(struct vcpu *vcpu);
-/* The two halves, for a dispatcher that handles some exits itself (the
- * benchmark's, hv/bench_hooks.h). Record: reads the exit into vcpu (reason,
- * qualification), counts it and puts back an event the exit interrupted. */
+/* An exit in two steps; the run loop (hv/vcpu_run.c) runs the due timer work
+ * between them. Record: reads the exit into vcpu (reason, qualification),
+ * counts it and puts back an event the exit interrupted. */
 void vmexit_record(struct vcpu *vcpu);
-/* Handle: runs the table's handler for the recorded exit; a reason without one is unexpected. */
+/* Handle: runs the table's handler for the recorded exit; a reason without one
+ * is unexpected, a failed entry panics. */
 enum vmexit_action vmexit_handle(struct vcpu *vcpu);
 
 #endif

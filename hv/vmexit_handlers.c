@@ -155,8 +155,8 @@ enum vmexit_action vmexit_handle_invd(struct vcpu *vcpu)
 enum vmexit_action vmexit_handle_preemption_timer(struct vcpu *vcpu)
 {
     (void)vcpu;
-    /* The alarm, re-armed to the next due work; the run loop runs that work after
-     * this exit and then re-arms it again past it. */
+    /* The run loop ran the due work before this handler: only the alarm is
+     * re-armed, to the next due work. */
     vmcs_write32(VMCS_GUEST_PREEMPTION_TIMER_VALUE, timer_preemption_value());
     return VMEXIT_RESUME_GUEST;
 }
