@@ -4,6 +4,7 @@
 
 #include "hv/guest_state_dump.h"
 #include "hv/log.h"
+#include "hv/msr_policy.h"
 #include "hv/service.h"
 #include "hv/vmexit_statistics.h"
 #include "lib/format.h"
@@ -16,6 +17,7 @@ const struct guest_end *guest_ending(void) { return ended ? &end : 0; }
 static enum vmexit_action guest_ended(enum guest_end_kind kind, enum guest_service_event_kind event, const char *reason)
 {
     vmexit_print_statistics();
+    msr_policy_print_statistics();
     service_guest_ended(event, reason);
     end.kind = kind;
     format_string(end.reason, sizeof end.reason, "%s", reason);
@@ -40,6 +42,11 @@ enum vmexit_action guest_stop_as(struct vcpu *vcpu, enum guest_service_event_kin
     format_string(headline, sizeof headline, "guest stopped: %s", reason);
     guest_state_dump(headline);
     return guest_ended(GUEST_END_STOPPED, kind, reason);
+}
+
+enum vmexit_action guest_request_reset(struct vcpu *vcpu, const char *reason)
+{
+    return guest_stop(vcpu, "the guest asked for a machine reset: %s (vigil does not restart guests yet)", reason);
 }
 
 enum vmexit_action guest_powered_off(struct vcpu *vcpu, const char *how)
