@@ -15,7 +15,6 @@
 #include "hv/idle.h"
 #include "hv/log.h"
 #include "hv/operator_console.h"
-#include "hv/page_pool.h"
 #include "hv/panic.h"
 #include "hv/service.h"
 #include "hv/timer.h"
@@ -23,6 +22,7 @@
 #include "hv/version.h"
 #include "hv/vmexit_io.h"
 #include "hv/vmexit_msr.h"
+#include "lib/page_pool.h"
 
 #define IDENTITY_MAP_LIMIT 0x100000000ull
 #define MSR_IA32_APIC_BASE_NUMBER 0x1B
@@ -304,5 +304,5 @@ const struct guest_end *guest_launch(struct boot_info *boot, const struct hv_opt
      * this is also the cost of booting up to the guest's first instruction. */
     log_info("launching the guest at TSC %lu", (unsigned long)cpu_read_tsc());
     log_set_buffered(true); /* from now on the timer drains the log: no exit waits for the line */
-    return guest_run(&vcpu);
+    return vcpu_run(&vcpu);
 }
