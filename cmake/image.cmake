@@ -55,6 +55,10 @@ set(VIGIL_IMAGE_SOURCES
   hv/guest_launch.c
   hv/guest_elf.c
   hv/guest_multiboot.c
+  hv/guest_memory_map.c
+  hv/guest_modules.c
+  hv/guest_linux.c
+  hv/guest_linux_boot.c
   hv/page_pool.c
   hv/format.c
   hv/log.c

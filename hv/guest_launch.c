@@ -8,7 +8,11 @@
 #include "arch/x86_64/ept.h"
 #include "arch/x86_64/vmx.h"
 #include "drivers/acpi/acpi_power.h"
+#include "hv/format.h"
 #include "hv/guest_elf.h"
+#include "hv/guest_linux.h"
+#include "hv/guest_linux_boot.h"
+#include "hv/guest_modules.h"
 #include "hv/guest_multiboot.h"
 #include "hv/idle.h"
 #include "hv/log.h"
@@ -86,20 +90,20 @@ static uint64_t place_pool(const struct boot_info *boot)
     return base;
 }
 
-/* Module 1, if given, is the Additions package InstallAdditions offers: the guest
- * may read it but not write it (EPT read-only). Its command line names its
- * version: "version=1.2.3". */
+/* The Additions package (module role "additions", or module 1), if given, is what
+ * InstallAdditions offers: the guest may read it but not write it (EPT
+ * read-only). Its command line names its version: "version=1.2.3". */
 static struct {
     uint64_t address;
     uint32_t size;
     char version[VIGIL_ADDITIONS_VERSION_MAX];
 } additions_package;
 
-static void offer_additions_package(const struct boot_info *boot)
+static void offer_additions_package(const struct boot_info *boot, const struct guest_modules *roles)
 {
-    if (boot->module_count < 2)
+    if (roles->additions == GUEST_MODULE_NONE)
         return;
-    const struct boot_module *module = &boot->modules[1];
+    const struct boot_module *module = &boot->modules[roles->additions];
     uint64_t start = module->start & ~0xFFFull, end = (module->end + 0xFFF) & ~0xFFFull;
     if (module->end <= module->start || module->end - module->start > 0xFFFFFFFFull) {
         log_warn("Additions package (module 1) ignored: empty or larger than 4 GiB");
@@ -110,7 +114,7 @@ static void offer_additions_package(const struct boot_info *boot)
         log_warn("Additions package (module 1) not offered: EPT: %s", ept_status_name(status));
         return;
     }
-    const char *version = strstr(module->cmdline, "version=");
+    const char *version = strstr(roles->additions_args, "version=");
     const char *source = version ? version + 8 : "unknown";
     size_t length = 0;
     while (source[length] && source[length] != ' ' && length < sizeof additions_package.version - 1)
@@ -153,16 +157,22 @@ void guest_launch(struct boot_info *boot, const struct hv_options *options, cons
         hv_stop_after_guest("cannot run a guest on this CPU");
     }
 
-    const struct boot_module *module = &boot->modules[0];
+    char error[160];
+    static struct guest_modules roles;
+    if (!guest_modules_assign(boot->modules, boot->module_count, &roles, error, sizeof error))
+        refuse("boot modules", error);
+    const struct boot_module *module = &boot->modules[roles.kernel];
     /* GRUB passes a module's arguments, not its file name: call it by position. */
-    const char *name = "module 0";
+    static char name[16];
+    format_string(name, sizeof name, "module %d", roles.kernel);
     uint64_t module_size = module->end - module->start;
     const uint8_t *file = identity_pointer(0, module->start, module_size);
     if (!file || module->end <= module->start)
         refuse(name, "module lies outside the low 4 GiB or is empty");
-    char error[160];
-    enum guest_elf_status elf_status = guest_elf_parse(file, (size_t)module_size, &image, error, sizeof error);
-    if (elf_status != GUEST_ELF_OK)
+    /* The loader is chosen by the image's magic: a Linux setup header, else ELF. */
+    bool linux_guest = guest_linux_is_bzimage(file, (size_t)module_size);
+    if (linux_guest ? !guest_linux_boot_parse(file, (size_t)module_size, error, sizeof error)
+                    : guest_elf_parse(file, (size_t)module_size, &image, error, sizeof error) != GUEST_ELF_OK)
         refuse(name, error);
 
     uint64_t pool_base = place_pool(boot);
@@ -182,9 +192,8 @@ void guest_launch(struct boot_info *boot, const struct hv_options *options, cons
         avoid[avoid_count++] = (struct address_range){ boot->modules[i].start, boot->modules[i].end };
     avoid[avoid_count++] = (struct address_range){ GUEST_BOOT_INFO_ADDRESS, GUEST_BOOT_INFO_ADDRESS + GUEST_BOOT_INFO_SIZE };
     avoid[avoid_count++] = (struct address_range){ shared_region, shared_region + VIGIL_SHARED_REGION_SIZE };
-    enum guest_placement_status placement =
-        guest_elf_check_placement(&image, &boot->memmap, avoid, avoid_count, error, sizeof error);
-    if (placement != GUEST_PLACEMENT_OK)
+    if (!linux_guest && guest_elf_check_placement(&image, &boot->memmap, avoid, avoid_count, error, sizeof error) !=
+                            GUEST_PLACEMENT_OK)
         refuse(name, error);
 
     if (!page_pool_init(&pool, identity_pointer(0, pool_base, POOL_SIZE), pool_base, (uint32_t)(POOL_SIZE / PAGE_SIZE)))
@@ -210,23 +219,29 @@ void guest_launch(struct boot_info *boot, const struct hv_options *options, cons
              (unsigned long)limit, ept.table_pages, (unsigned long)ept.mapped_1gb, (unsigned long)ept.mapped_2mb,
              (unsigned long)ept.mapped_4kb);
 
-    offer_additions_package(boot);
+    offer_additions_package(boot, &roles);
 
     struct guest_memory_writer writer = { identity_pointer, 0 };
-    if (!guest_elf_load(&image, file, (size_t)module_size, &writer))
-        refuse(name, "copying the segments failed");
-    uint8_t *boot_info_page = identity_pointer(0, GUEST_BOOT_INFO_ADDRESS, GUEST_BOOT_INFO_SIZE);
-    const char *guest_cmdline = module->cmdline;
-    size_t info_size = guest_multiboot1_build(boot_info_page, GUEST_BOOT_INFO_SIZE, GUEST_BOOT_INFO_ADDRESS,
-                                              &boot->memmap, guest_cmdline, "vigil " VIGIL_VERSION);
-    if (info_size == 0)
-        panic("guest boot information does not fit in 0x%x bytes", GUEST_BOOT_INFO_SIZE);
-
-    struct guest_entry_state entry = {
-        .entry_point = (uint32_t)image.entry,
-        .eax = MULTIBOOT1_BOOTLOADER_MAGIC_VALUE,
-        .ebx = GUEST_BOOT_INFO_ADDRESS,
-    };
+    struct guest_entry_state entry;
+    size_t info_size = 0;
+    if (linux_guest) {
+        struct guest_linux_boot_area area = { GUEST_BOOT_INFO_ADDRESS, GUEST_BOOT_INFO_SIZE };
+        if (!guest_linux_boot_load(boot, &roles, avoid, avoid_count, &writer, area, &entry, error, sizeof error))
+            refuse(name, error);
+    } else {
+        if (!guest_elf_load(&image, file, (size_t)module_size, &writer))
+            refuse(name, "copying the segments failed");
+        uint8_t *boot_info_page = identity_pointer(0, GUEST_BOOT_INFO_ADDRESS, GUEST_BOOT_INFO_SIZE);
+        info_size = guest_multiboot1_build(boot_info_page, GUEST_BOOT_INFO_SIZE, GUEST_BOOT_INFO_ADDRESS,
+                                           &boot->memmap, roles.kernel_args, "vigil " VIGIL_VERSION);
+        if (info_size == 0)
+            panic("guest boot information does not fit in 0x%x bytes", GUEST_BOOT_INFO_SIZE);
+        entry = (struct guest_entry_state){
+            .entry_point = (uint32_t)image.entry,
+            .eax = MULTIBOOT1_BOOTLOADER_MAGIC_VALUE,
+            .ebx = GUEST_BOOT_INFO_ADDRESS,
+        };
+    }
     timer_configure(tsc_frequency, options->tick_ms, capabilities->preemption_timer_rate_shift);
     uint32_t timer_ticks = timer_preemption_value();
     vcpu_setup(&the_vcpu, capabilities, &pool, ept_pointer(&ept, false), timer_ticks, &entry);
@@ -245,8 +260,9 @@ void guest_launch(struct boot_info *boot, const struct hv_options *options, cons
             panic("INVEPT failed: %s", vmx_result_name(result));
     }
 
-    log_info("guest (%s, command line '%s'): %s, entry 0x%lx, %u segments in 0x%lx-0x%lx, boot information at 0x%x (%lu bytes)",
-             name, module->cmdline,
+    if (!linux_guest)
+        log_info("guest (%s, command line '%s'): %s, entry 0x%lx, %u segments in 0x%lx-0x%lx, boot information at 0x%x (%lu bytes)",
+             name, roles.kernel_args,
              image.elf64 ? "ELF64" : "ELF32", (unsigned long)image.entry, image.segment_count,
              (unsigned long)image.lowest_address, (unsigned long)image.highest_address_end, GUEST_BOOT_INFO_ADDRESS,
              (unsigned long)info_size);
