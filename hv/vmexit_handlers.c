@@ -17,6 +17,10 @@
 
 #define CPUID_1_ECX_VMX (1u << 5)
 #define CPUID_1_ECX_HYPERVISOR (1u << 31)
+#define CPUID_1_ECX_OSXSAVE (1u << 27)
+#define CPUID_7_ECX_OSPKE (1u << 4)
+#define GUEST_CR4_OSXSAVE (1ull << 18)
+#define GUEST_CR4_PKE (1ull << 22)
 #define CPUID_7_EBX_INVPCID (1u << 10)
 #define CPUID_D1_EAX_XSAVES (1u << 3)
 #define CPUID_80000001_EDX_RDTSCP (1u << 27)
@@ -46,7 +50,11 @@ static void vigil_cpuid_leaf(uint32_t leaf, uint32_t registers[4])
 
 /* CPUID: the real processor's answer, minus VMX (the guest must not try to
  * nest), plus the hypervisor-present bit and vigil's leaves (DESIGN.md §2), and
- * minus instructions this VMCS cannot let the guest run (they would #UD). */
+ * minus instructions this VMCS cannot let the guest run (they would #UD).
+ * OSXSAVE and OSPKE mirror CR4 bits (SDM Vol. 2A, CPUID): the guest's, not the
+ * host's, whose CR4.OSXSAVE vigil sets to run XSETBV for the guest. Linux user
+ * space (glibc's start-up) runs XGETBV when OSXSAVE says it may: with the host's
+ * bit and a guest CR4 without it, that is a #UD that kills init. */
 void vmexit_handle_cpuid(struct vmexit_context *context)
 {
     struct guest_registers *r = context->registers;
@@ -60,8 +68,15 @@ void vmexit_handle_cpuid(struct vmexit_context *context)
         if (leaf == 1) {
             registers[2] &= ~CPUID_1_ECX_VMX;
             registers[2] |= CPUID_1_ECX_HYPERVISOR;
-        } else if (leaf == 7 && subleaf == 0 && !(secondary & SECONDARY_ENABLE_INVPCID)) {
-            registers[1] &= ~CPUID_7_EBX_INVPCID;
+            registers[2] &= ~CPUID_1_ECX_OSXSAVE;
+            if (vmcs_read_natural(VMCS_GUEST_CR4) & GUEST_CR4_OSXSAVE)
+                registers[2] |= CPUID_1_ECX_OSXSAVE;
+        } else if (leaf == 7 && subleaf == 0) {
+            if (!(secondary & SECONDARY_ENABLE_INVPCID))
+                registers[1] &= ~CPUID_7_EBX_INVPCID;
+            registers[2] &= ~CPUID_7_ECX_OSPKE;
+            if (vmcs_read_natural(VMCS_GUEST_CR4) & GUEST_CR4_PKE)
+                registers[2] |= CPUID_7_ECX_OSPKE;
         } else if (leaf == 0xD && subleaf == 1 && !(secondary & SECONDARY_ENABLE_XSAVES)) {
             registers[0] &= ~CPUID_D1_EAX_XSAVES;
         } else if (leaf == 0x80000001 && !(secondary & SECONDARY_ENABLE_RDTSCP)) {

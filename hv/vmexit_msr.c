@@ -6,6 +6,11 @@
  *  - IA32_SMM_MONITOR_CTL: #GP;
  *  - microcode update trigger and MTRRs: writes are ignored (logged once) because
  *    they change the real machine under the hypervisor; reads pass through.
+ *  - IA32_MISC_ENABLE: emulated. Linux's verify_cpu reads it on every Intel CPU
+ *    of family 6 (to clear XD disable); some CPU models (Bochs' included) #GP
+ *    on it, and a guest must not change machine-wide enables anyway. Reads
+ *    return the hardware value (or fast strings + BTS/PEBS unavailable where
+ *    the CPU has none); writes change only the guest's copy.
  * EFER, PAT, DEBUGCTL and SYSENTER are switched by the VMCS, so they pass through.
  * MSRs outside the bitmap's two ranges always exit (SDM Vol. 3C §26.1.3): vigil
  * performs the access for the guest and turns a fault into #GP.
@@ -26,15 +31,23 @@
 #define MSR_MTRR_VARIABLE_FIRST 0x200
 #define MSR_MTRR_VARIABLE_LAST 0x21F
 #define MSR_MTRR_DEFAULT_TYPE 0x2FF
+#define MSR_IA32_MISC_ENABLE 0x1A0
+/* SDM Vol. 4 Table 2-2: bit 0 fast strings, 11 BTS unavailable, 12 PEBS unavailable. */
+#define MISC_ENABLE_DEFAULT 0x1801ull
+
+static uint64_t guest_misc_enable;
+static bool guest_misc_enable_valid;
 
 static const uint32_t fixed_range_mtrrs[] = { 0x250, 0x258, 0x259, 0x268, 0x269, 0x26A, 0x26B, 0x26C, 0x26D, 0x26E, 0x26F };
 
-enum msr_policy { MSR_PASS_THROUGH, MSR_FAULT, MSR_FEATURE_CONTROL, MSR_IGNORE_WRITES };
+enum msr_policy { MSR_PASS_THROUGH, MSR_FAULT, MSR_FEATURE_CONTROL, MSR_IGNORE_WRITES, MSR_MISC_ENABLE };
 
 static enum msr_policy policy_for(uint32_t msr)
 {
     if (msr == MSR_IA32_FEATURE_CONTROL)
         return MSR_FEATURE_CONTROL;
+    if (msr == MSR_IA32_MISC_ENABLE)
+        return MSR_MISC_ENABLE;
     if ((msr >= MSR_VMX_FIRST && msr <= MSR_VMX_LAST) || msr == MSR_IA32_SMM_MONITOR_CTL)
         return MSR_FAULT;
     if (msr == MSR_IA32_BIOS_UPDATE_TRIGGER || msr == MSR_MTRR_DEFAULT_TYPE ||
@@ -52,6 +65,7 @@ void vmexit_msr_configure(struct vcpu *vcpu)
     for (uint32_t msr = MSR_VMX_FIRST; msr <= MSR_VMX_LAST; msr++)
         vcpu_intercept_msr(vcpu, msr, true, true);
     vcpu_intercept_msr(vcpu, MSR_IA32_SMM_MONITOR_CTL, true, true);
+    vcpu_intercept_msr(vcpu, MSR_IA32_MISC_ENABLE, true, true);
     vcpu_intercept_msr(vcpu, MSR_IA32_BIOS_UPDATE_TRIGGER, false, true);
     vcpu_intercept_msr(vcpu, MSR_MTRR_DEFAULT_TYPE, false, true);
     for (uint32_t msr = MSR_MTRR_VARIABLE_FIRST; msr <= MSR_MTRR_VARIABLE_LAST; msr++)
@@ -72,6 +86,14 @@ void vmexit_handle_rdmsr(struct vmexit_context *context)
     case MSR_FAULT:
         inject_exception_with_error_code(VECTOR_GENERAL_PROTECTION, 0);
         return;
+    case MSR_MISC_ENABLE:
+        if (!guest_misc_enable_valid) {
+            guest_misc_enable_valid = true;
+            if (!cpu_read_msr_checked(msr, &guest_misc_enable))
+                guest_misc_enable = MISC_ENABLE_DEFAULT;
+        }
+        value = guest_misc_enable;
+        break;
     case MSR_IGNORE_WRITES:
     case MSR_PASS_THROUGH:
         if (!cpu_read_msr_checked(msr, &value)) {
@@ -95,6 +117,10 @@ void vmexit_handle_wrmsr(struct vmexit_context *context)
     case MSR_FAULT:
         inject_exception_with_error_code(VECTOR_GENERAL_PROTECTION, 0);
         return;
+    case MSR_MISC_ENABLE:
+        guest_misc_enable = value;
+        guest_misc_enable_valid = true;
+        break;
     case MSR_IGNORE_WRITES: {
         static bool reported;
         if (!reported) {

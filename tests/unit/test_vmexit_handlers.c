@@ -123,10 +123,30 @@ static void test_cpuid_leaf_1_hides_vmx_and_sets_hypervisor_bit(void **state)
     cpuid_exit(1, 0);
     assert_int_equal(registers.rcx & (1u << 5), 0);
     assert_int_equal(registers.rcx & (1u << 31), 1u << 31);
-    assert_int_equal(registers.rcx & ~((1u << 5) | (1u << 31)), host[2] & ~((1u << 5) | (1u << 31)));
+    const uint32_t adjusted = (1u << 5) | (1u << 27) | (1u << 31); /* VMX, OSXSAVE, hypervisor */
+    assert_int_equal(registers.rcx & ~adjusted, host[2] & ~adjusted);
     assert_int_equal(registers.rax, host[0]); /* family/model/stepping: the real processor's */
     assert_int_equal(registers.rdx, host[3]);
     assert_int_equal(registers.rbx >> 32, 0);
+}
+
+/* OSXSAVE tells whether the guest's CR4.OSXSAVE is set, whatever the host's is:
+ * Linux's init runs XGETBV when it reads 1 and would #UD with CR4.OSXSAVE clear. */
+static void test_cpuid_osxsave_follows_the_guest_cr4(void **state)
+{
+    (void)state;
+    fake_vmcs_set(VMCS_GUEST_CR4, 0x2000);
+    cpuid_exit(1, 0);
+    assert_int_equal(registers.rcx & (1u << 27), 0);
+    fake_vmcs_set(VMCS_GUEST_CR4, 0x2000 | (1u << 18));
+    cpuid_exit(1, 0);
+    assert_int_equal(registers.rcx & (1u << 27), 1u << 27);
+    fake_vmcs_set(VMCS_GUEST_CR4, 0x2000);
+    cpuid_exit(7, 0);
+    assert_int_equal(registers.rcx & (1u << 4), 0); /* OSPKE: CR4.PKE clear */
+    fake_vmcs_set(VMCS_GUEST_CR4, 0x2000 | (1u << 22));
+    cpuid_exit(7, 0);
+    assert_int_equal(registers.rcx & (1u << 4), 1u << 4);
 }
 
 static void test_cpuid_hides_instructions_the_vmcs_does_not_enable(void **state)
@@ -318,6 +338,7 @@ int main(void)
         /* First: the VMX-instruction warning is reported once per program. */
         cmocka_unit_test_setup(test_vmx_instructions_inject_ud_and_report_once, setup),
         cmocka_unit_test_setup(test_cpuid_vigil_leaves, setup),
+        cmocka_unit_test_setup(test_cpuid_osxsave_follows_the_guest_cr4, setup),
         cmocka_unit_test_setup(test_cpuid_leaf_1_hides_vmx_and_sets_hypervisor_bit, setup),
         cmocka_unit_test_setup(test_cpuid_hides_instructions_the_vmcs_does_not_enable, setup),
         cmocka_unit_test_setup(test_vmcall, setup),
