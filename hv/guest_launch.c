@@ -106,12 +106,12 @@ static void offer_additions_package(const struct boot_info *boot, const struct g
     const struct boot_module *module = &boot->modules[roles->additions];
     uint64_t start = module->start & ~0xFFFull, end = (module->end + 0xFFF) & ~0xFFFull;
     if (module->end <= module->start || module->end - module->start > 0xFFFFFFFFull) {
-        log_warn("Additions package (module 1) ignored: empty or larger than 4 GiB");
+        log_warn("Additions package (module %d) ignored: empty or larger than 4 GiB", roles->additions);
         return;
     }
     enum ept_status status = ept_map_range(&ept, start, start, end - start, EPT_READ | EPT_EXECUTE, EPT_MEMORY_WRITE_BACK);
     if (status != EPT_OK) {
-        log_warn("Additions package (module 1) not offered: EPT: %s", ept_status_name(status));
+        log_warn("Additions package (module %d) not offered: EPT: %s", roles->additions, ept_status_name(status));
         return;
     }
     const char *version = strstr(roles->additions_args, "version=");
@@ -123,7 +123,8 @@ static void offer_additions_package(const struct boot_info *boot, const struct g
     additions_package.version[length] = 0;
     additions_package.address = module->start;
     additions_package.size = (uint32_t)(module->end - module->start);
-    log_info("Additions package %s: module 1 at 0x%lx, %lu bytes, read-only to the guest", additions_package.version,
+    log_info("Additions package %s: module %d at 0x%lx, %lu bytes, read-only to the guest", additions_package.version,
+             roles->additions,
              (unsigned long)additions_package.address, (unsigned long)additions_package.size);
 }
 
@@ -181,9 +182,15 @@ void guest_launch(struct boot_info *boot, const struct hv_options *options, cons
     /* The shared region is guest RAM (mapped write-back in EPT) that the guest's
      * memory map calls reserved, so no guest allocator hands it out. */
     memmap_carve(&allocation_map, pool_base, POOL_SIZE, MEMMAP_HYPERVISOR);
-    uint64_t shared_region;
-    if (!memmap_find_free(&allocation_map, VIGIL_SHARED_REGION_SIZE, VIGIL_PAGE_SIZE, IDENTITY_MAP_LIMIT, &shared_region) ||
-        !memmap_carve(&boot->memmap, shared_region, VIGIL_SHARED_REGION_SIZE, MEMMAP_SHARED_REGION))
+    /* One page of RAM on either side: a reserved neighbour would merge with the
+     * region in the guest's e820, and Linux marks a reserved range that starts
+     * below 1 MiB (vigil's image sits next to the BIOS area) busy, which makes
+     * /dev/mem refuse the region (IO_STRICT_DEVMEM) to the Linux Additions. */
+    uint64_t shared_region = 0;
+    bool found = memmap_find_free(&allocation_map, VIGIL_SHARED_REGION_SIZE + 2 * VIGIL_PAGE_SIZE, VIGIL_PAGE_SIZE,
+                                  IDENTITY_MAP_LIMIT, &shared_region);
+    shared_region += VIGIL_PAGE_SIZE;
+    if (!found || !memmap_carve(&boot->memmap, shared_region, VIGIL_SHARED_REGION_SIZE, MEMMAP_SHARED_REGION))
         panic("no free RAM below 4 GiB for the %u-byte shared region", VIGIL_SHARED_REGION_SIZE);
 
     struct address_range avoid[BOOT_MODULE_MAX + 2];

@@ -6,8 +6,9 @@
 # `guest-linux` target, or by the integration.linux-guest-tree test that every
 # Linux boot test requires (ctest fixture), so the default build downloads nothing.
 set(GUEST_LINUX ${CMAKE_BINARY_DIR}/guest-linux)
-set(GUEST_LINUX_COMMAND ${VIGIL_SOURCE_DIR}/tools/guest-linux --out ${GUEST_LINUX})
-add_custom_target(guest-linux COMMAND ${GUEST_LINUX_COMMAND} USES_TERMINAL
+set(GUEST_LINUX_COMMAND ${VIGIL_SOURCE_DIR}/tools/guest-linux --out ${GUEST_LINUX}
+  --daemon ${CMAKE_BINARY_DIR}/vigil-additionsd)
+add_custom_target(guest-linux COMMAND ${GUEST_LINUX_COMMAND} DEPENDS vigil-additionsd USES_TERMINAL
   COMMENT "Linux guest tree in ${GUEST_LINUX} (apt-get download, cached)")
 
 add_test(NAME integration.linux-guest-tree COMMAND ${GUEST_LINUX_COMMAND})
@@ -37,3 +38,26 @@ vigil_integration_test(linux-refuse-bad-kernel
   --reject "vigil: launching the guest"
   --expect "vigil: power off: no guest to run")
 set_tests_properties(integration.linux-refuse-bad-kernel PROPERTIES FIXTURES_REQUIRED linux_guest_tree)
+
+# `reboot -f` inside the guest: whatever Linux tries (ACPI reset register, keyboard
+# controller, port 0xCF9, triple fault), vigil sees it and stops the guest; the
+# machine itself never resets (a reset would boot GRUB and vigil a second time).
+vigil_integration_test(linux-reboot-contained
+  ${RUN_BOCHS} --timeout 400
+  --module "${GUEST_LINUX}/bzImage:kernel ${LINUX_CMDLINE} vigil.guest=reboot"
+  --module "${GUEST_LINUX}/initramfs.cpio:initrd"
+  --expect-guest "^vigil-guest: rebooting as asked"
+  --expect "vigil: guest stopped: .*(reset|triple fault)"
+  --expect "vigil: power off: the guest stopped")
+set_tests_properties(integration.linux-reboot-contained PROPERTIES TIMEOUT 480 FIXTURES_REQUIRED linux_guest_tree)
+
+# The Additions daemon, one boot for every operation (tests/integration/linux/linux_service.py).
+vigil_integration_test(linux-service
+  ${Python3_EXECUTABLE} ${VIGIL_SOURCE_DIR}/tests/integration/console_session.py
+  --test ${VIGIL_SOURCE_DIR}/tests/integration/linux/linux_service.py --
+  --module "${GUEST_LINUX}/bzImage:kernel ${LINUX_CMDLINE}"
+  --module "${GUEST_LINUX}/initramfs.cpio:initrd"
+  --cmdline "console=com1 panic=poweroff guest_exit=console" --timeout 1200
+  --expect-guest "^vigil-additionsd: registered: 'vigil-additionsd 1\\.0\\.0', OS '.*\\(Linux 6\\.[0-9.]+-[0-9]+-cloud-amd64\\)'"
+  --expect "vigil: power off: operator requested power off")
+set_tests_properties(integration.linux-service PROPERTIES TIMEOUT 1300 FIXTURES_REQUIRED linux_guest_tree)
