@@ -115,6 +115,19 @@ static void test_cpuid_vigil_leaves(void **state)
     }
 }
 
+/* The TSC frequency leaves report what vigil measured (Linux trusts them over
+ * its own calibration): TSC = ECX * EBX / EAX of leaf 0x15, base MHz in 0x16. */
+static void test_cpuid_reports_the_measured_tsc_frequency(void **state)
+{
+    (void)state;
+    fake_tsc_frequency = 100001000u;
+    cpuid_exit(0x15, 0);
+    assert_int_equal(registers.rcx * registers.rbx / registers.rax, 100001000u);
+    cpuid_exit(0x16, 0);
+    assert_int_equal(registers.rax, 100);
+    fake_tsc_frequency = 100000000u;
+}
+
 static void test_cpuid_leaf_1_hides_vmx_and_sets_hypervisor_bit(void **state)
 {
     (void)state;
@@ -271,15 +284,18 @@ static void test_preemption_timer_rearms_to_the_next_due_work(void **state)
 static void test_preemption_timer_forced_off_stops_the_guest(void **state)
 {
     (void)state;
-    fake_service.force_off = true;
+    /* The service's tick decides the forced shutdown timed out: the run loop ends
+     * the guest after the exit instead of entering it again. */
+    fake_timer_result = SERVICE_FORCE_GUEST_OFF;
     assert_int_equal(fake_dispatch(EXIT_REASON_PREEMPTION_TIMER, 0, &registers), FAKE_GUEST_STOPPED);
-    assert_int_equal(fake_timer_ticks, 1); /* the tick that decided it ran first */
+    assert_int_equal(fake_timer_ticks, 1);
+    assert_string_equal(fake_outcome.message, "forced off after the shutdown timeout");
     assert_contains(fake_log_text(), "vigil: guest stopped: forced off after the shutdown timeout\n");
+    assert_int_equal(fake_service.ended, 1);
 
     setup(state);
-    fake_service.force_off = true;
-    fake_service.force_off_reboot = true;
-    assert_int_equal(fake_dispatch(EXIT_REASON_PREEMPTION_TIMER, 0, &registers), FAKE_GUEST_STOPPED);
+    fake_timer_result = SERVICE_FORCE_GUEST_OFF_REBOOT;
+    assert_int_equal(fake_dispatch(EXIT_REASON_CPUID, 0, &registers), FAKE_GUEST_STOPPED);
     assert_contains(fake_log_text(), "forced off after the shutdown timeout (reboot requested");
 }
 
@@ -339,6 +355,7 @@ int main(void)
         cmocka_unit_test_setup(test_vmx_instructions_inject_ud_and_report_once, setup),
         cmocka_unit_test_setup(test_cpuid_vigil_leaves, setup),
         cmocka_unit_test_setup(test_cpuid_osxsave_follows_the_guest_cr4, setup),
+        cmocka_unit_test_setup(test_cpuid_reports_the_measured_tsc_frequency, setup),
         cmocka_unit_test_setup(test_cpuid_leaf_1_hides_vmx_and_sets_hypervisor_bit, setup),
         cmocka_unit_test_setup(test_cpuid_hides_instructions_the_vmcs_does_not_enable, setup),
         cmocka_unit_test_setup(test_vmcall, setup),
