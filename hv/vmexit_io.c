@@ -2,8 +2,9 @@
  * I/O instruction exits (SDM Vol. 3C §28.2.1, Table 28-5 for the qualification).
  * Intercepted: the hypervisor console UART (the guest reads 0xFF and its writes
  * are dropped, so it cannot talk over vigil's log), the vigil doorbell, and the
- * ports through which a PC powers off or resets (so vigil can report the guest's
- * end before the machine goes). All other ports pass through.
+ * ports through which a PC powers off or resets (ACPI PM1 control, 0xCF9, the
+ * keyboard controller's reset line, port 0x92 fast reset: vigil reports the
+ * guest's end instead of the machine going). All other ports pass through.
  */
 #include "hv/vmexit_io.h"
 
@@ -20,6 +21,14 @@
 #define BOCHS_SHUTDOWN_PORT 0x8900
 #define RESET_CONTROL_PORT 0xCF9
 #define RESET_CONTROL_RESET (1u << 2)
+/* The two legacy reset lines Linux's `reboot` tries after ACPI (arch/x86/kernel/reboot.c):
+ * the keyboard controller's "pulse output port" commands 0xF0-0xFF pulse the lines
+ * whose bits are clear, bit 0 being the CPU reset; and System Control Port A bit 0,
+ * "fast reset". Passed through, they reset the machine under vigil. */
+#define KEYBOARD_CONTROLLER_COMMAND_PORT 0x64
+#define KEYBOARD_PULSE_OUTPUT_FIRST 0xF0u
+#define SYSTEM_CONTROL_PORT_A 0x92
+#define SYSTEM_CONTROL_FAST_RESET (1u << 0)
 #define ACPI_SLP_EN (1u << 13)
 #define ACPI_SLP_TYP_SHIFT 10
 
@@ -36,6 +45,8 @@ void vmexit_io_configure(struct vcpu *vcpu, const struct guest_io_ports *configu
     vcpu_intercept_io_ports(vcpu, VIGIL_DOORBELL_PORT, 4);
     vcpu_intercept_io_ports(vcpu, BOCHS_SHUTDOWN_PORT, 1);
     vcpu_intercept_io_ports(vcpu, RESET_CONTROL_PORT, 1);
+    vcpu_intercept_io_ports(vcpu, KEYBOARD_CONTROLLER_COMMAND_PORT, 1);
+    vcpu_intercept_io_ports(vcpu, SYSTEM_CONTROL_PORT_A, 1);
     if (ports.pm1a_control)
         vcpu_intercept_io_ports(vcpu, ports.pm1a_control, 2);
     if (ports.pm1b_control)
@@ -121,7 +132,13 @@ static enum vmexit_action handle_port(struct vcpu *vcpu, uint16_t port, unsigned
     }
     if (port == RESET_CONTROL_PORT && !is_in && (*value & RESET_CONTROL_RESET))
         return guest_stop(vcpu, "the guest asked for a machine reset through port 0xCF9 (value 0x%x)", *value);
-    /* 0xCF9 otherwise, or intercepted by a neighbouring range of a wide access: pass through. */
+    if (port == KEYBOARD_CONTROLLER_COMMAND_PORT && !is_in && size == 1 && (*value & 0xFFu) >= KEYBOARD_PULSE_OUTPUT_FIRST &&
+        !(*value & 1u))
+        return guest_stop(vcpu, "the guest asked for a machine reset through the keyboard controller (command 0x%x)",
+                          *value & 0xFFu);
+    if (port == SYSTEM_CONTROL_PORT_A && !is_in && size == 1 && (*value & SYSTEM_CONTROL_FAST_RESET))
+        return guest_stop(vcpu, "the guest asked for a machine reset through port 0x92 (value 0x%x)", *value & 0xFFu);
+    /* 0xCF9, 0x64 and 0x92 otherwise, or intercepted by a neighbouring range of a wide access: pass through. */
     pass_through(port, size, is_in, value);
     return VMEXIT_RESUME_GUEST;
 }

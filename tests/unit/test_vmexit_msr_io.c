@@ -365,6 +365,32 @@ static void test_io_reset_control(void **state)
     assert_int_equal(fake_port_access_count(), 1);
 }
 
+/* Linux's `reboot -f` tries the keyboard controller and port 0x92 after ACPI:
+ * either would reset the machine under vigil. Other uses pass through. */
+static void test_io_legacy_reset_lines(void **state)
+{
+    registers.rax = 0xD1; /* write output port: an ordinary command */
+    assert_completed(io(IO_OUT(0x64, 1)));
+    registers.rax = 0xFF; /* pulse no line */
+    assert_completed(io(IO_OUT(0x64, 1)));
+    registers.rax = 0x02; /* port 0x92: A20 on, no reset */
+    assert_completed(io(IO_OUT(0x92, 1)));
+    assert_completed(io(IO_IN(0x92, 1)));
+    assert_int_equal(fake_port_access_count(), 4);
+
+    registers.rax = 0xFE;
+    assert_int_equal(io(IO_OUT(0x64, 1)), FAKE_GUEST_STOPPED);
+    assert_contains(fake_log_text(),
+                    "vigil: guest stopped: the guest asked for a machine reset through the keyboard controller "
+                    "(command 0xfe)\n");
+    assert_int_equal(fake_port_access_count(), 4);
+    setup(state);
+    registers.rax = 0x03;
+    assert_int_equal(io(IO_OUT(0x92, 1)), FAKE_GUEST_STOPPED);
+    assert_contains(fake_log_text(), "vigil: guest stopped: the guest asked for a machine reset through port 0x92 (value 0x3)\n");
+    assert_int_equal(fake_port_access_count(), 0);
+}
+
 static void test_io_debug_exit(void **state)
 {
     (void)state;
@@ -420,7 +446,7 @@ static void test_io_configure_intercepts(void **state)
     configure_ports(PM1B_CONTROL, DEBUG_EXIT);
     const struct { uint16_t port; unsigned count; } expected[] = {
         { CONSOLE, 8 }, { VIGIL_DOORBELL_PORT, 4 }, { BOCHS_SHUTDOWN, 1 }, { RESET_CONTROL, 1 },
-        { PM1A_CONTROL, 2 }, { PM1B_CONTROL, 2 }, { DEBUG_EXIT, 4 },
+        { 0x64, 1 }, { 0x92, 1 }, { PM1A_CONTROL, 2 }, { PM1B_CONTROL, 2 }, { DEBUG_EXIT, 4 },
     };
     assert_int_equal(fake_io_intercept_count(), sizeof expected / sizeof expected[0]);
     for (unsigned i = 0; i < sizeof expected / sizeof expected[0]; i++) {
@@ -430,7 +456,7 @@ static void test_io_configure_intercepts(void **state)
     /* Without PM1b and isa-debug-exit, those are not intercepted. */
     fake_intercepts_reset();
     configure_ports(0, 0);
-    assert_int_equal(fake_io_intercept_count(), 5);
+    assert_int_equal(fake_io_intercept_count(), 7);
 }
 
 int main(void)
@@ -448,6 +474,7 @@ int main(void)
         cmocka_unit_test_setup(test_io_bochs_shutdown_sequence, setup),
         cmocka_unit_test_setup(test_io_bochs_broken_sequences, setup),
         cmocka_unit_test_setup(test_io_reset_control, setup),
+        cmocka_unit_test_setup(test_io_legacy_reset_lines, setup),
         cmocka_unit_test_setup(test_io_debug_exit, setup),
         cmocka_unit_test_setup(test_io_string_and_odd_sizes_stop_the_guest, setup),
         cmocka_unit_test_setup(test_io_other_ports_pass_through, setup),
