@@ -57,7 +57,10 @@ vigil_integration_test(linux-service
   --test ${VIGIL_SOURCE_DIR}/tests/integration/linux/linux_service.py --
   --module "${GUEST_LINUX}/bzImage:kernel ${LINUX_CMDLINE}"
   --module "${GUEST_LINUX}/initramfs.cpio:initrd"
+  --module "${CMAKE_BINARY_DIR}/vigil-additionsd:additions version=1.0.1"
   --cmdline "console=com1 panic=poweroff guest_exit=console" --timeout 1200
   --expect-guest "^vigil-additionsd: registered: 'vigil-additionsd 1\\.0\\.0', OS '.*\\(Linux 6\\.[0-9.]+-[0-9]+-cloud-amd64\\)'"
+  --expect-guest "^vigil-additionsd: install additions: version '1\\.0\\.1' \\([0-9]+ bytes\\) installed: restarting"
+  --expect "vigil: Additions package 1\\.0\\.1: module 2"
   --expect "vigil: power off: operator requested power off")
 set_tests_properties(integration.linux-service PROPERTIES TIMEOUT 1300 FIXTURES_REQUIRED linux_guest_tree)

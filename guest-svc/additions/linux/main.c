@@ -64,7 +64,7 @@ static void *beat_thread(void *unused)
     return NULL;
 }
 
-/* "PRETTY_NAME" of /etc/os-release (unquoted, at most 45 characters) +
+/* "PRETTY_NAME" of /etc/os-release (unquoted, at most 56 characters) +
  * " (Linux <release>)": fits VIGIL_OS_NAME_MAX whatever the files say. */
 static void os_name(char out[VIGIL_OS_NAME_MAX], size_t size)
 {
@@ -86,7 +86,7 @@ static void os_name(char out[VIGIL_OS_NAME_MAX], size_t size)
         fclose(f);
     struct utsname u;
     if (uname(&u) == 0)
-        snprintf(out, size, "%.45s (%.16s %.60s)", pretty, u.sysname, u.release);
+        snprintf(out, size, "%.56s (%.16s %.48s)", pretty, u.sysname, u.release);
     else
         snprintf(out, size, "%s", pretty);
 }

@@ -2,14 +2,16 @@
 one boot of Debian's kernel serving every check:
 registration (OSName naming Linux and the kernel release `uname -r` prints,
 ComputerName the guest's host name), ExecuteCommand with real programs (uname,
-exit codes, a program that does not exist, env/cwd, a streamed file checked by
+exit codes, a program that does not exist, env/cwd, 1 MiB streamed and checked by
 SHA-256 against the guest's own sha256sum, a timeout and a kill of a sleeping
-command), parameters surviving a restart of the daemon, time sync stepping the
+command), InstallAdditions (the daemon replaces itself with the offered package
+and init restarts it), parameters surviving that restart, time sync stepping the
 clock only while enabled, the shutdown lock file vetoing a shutdown, heartbeat
 at 100 %, and at last a real shutdown that vigil reports.
 
-Runner: vigil with guest_exit=console, modules bzImage (kernel) and
-initramfs.cpio (initrd) from tools/guest-linux --daemon.
+Runner: vigil with guest_exit=console, modules bzImage (kernel), initramfs.cpio
+(initrd) from tools/guest-linux --daemon, and the daemon itself as the
+Additions package ("additions version=1.0.1").
 """
 
 import hashlib
@@ -26,7 +28,7 @@ from service_common import dumps  # noqa: E402
 VERSION = "vigil-additionsd 1.0.0"
 HOSTNAME = "vigil-linux-guest"
 BOOT_WAIT = 900.0  # s of wall time for Linux to boot and the daemon to register (Bochs, loaded machine)
-STREAM_BYTES = 48 * 1024  # random bytes, streamed base64-encoded (65536 characters)
+STREAM_BYTES = 768 * 1024  # random bytes, streamed base64-encoded: 1 MiB of text (+ newlines)
 
 
 def registration(s):
@@ -59,7 +61,8 @@ def execs(s):
                         % STREAM_BYTES])
     guest_sum = out.split()[0]
     t = time.monotonic()
-    out, err = s.exec_ok(["cat", "/tmp/blob"], wait=600)
+    # longer than the default request timeout (30 s): the command gets its own
+    out, err = s.exec_ok(["cat", "/tmp/blob"], wait=900, timeout=600)
     assert err == "" and hashlib.sha256(out.encode()).hexdigest() == guest_sum, \
         "streamed %d characters, sha256 differs from the guest's %s" % (len(out), guest_sum)
     s.note("streamed %d bytes intact in %.1f s" % (len(out), time.monotonic() - t))
@@ -78,16 +81,21 @@ def execs(s):
     s.note("exec: exit codes, env/cwd, timeout and kill ok")
 
 
-def parameters_survive_restart(s):
+def install_and_parameters_survive_restart(s):
     s.ok("param", action="set", name="color", value="blue")
     s.ok("param", action="set", name="path/with/../slashes", value="v\u00e9")
     s.expect(sc.E_NOT_FOUND, "param", action="get", name="never-set")
+    out, _ = s.exec_ok(["sha256sum", "/sbin/vigil-additionsd"])
+    before = out.split()[0]
     registrations = len([line for line in s.con.transcript if '"additions-registered"' in line])
-    # restart the daemon behind its own back (init respawns it)
-    s.exec_ok(["sh", "-c", "(sleep 2; killall vigil-additionsd) </dev/null >/dev/null 2>&1 &"])
+    # InstallAdditions: the daemon writes the package over itself, exits, init respawns it
+    s.ok("additions", action="install")
     s.wait_until("the daemon registering again",
                  lambda: len([line for line in s.con.transcript if '"additions-registered"' in line]) > registrations,
                  sc.WAIT * 2)
+    out, _ = s.exec_ok(["sh", "-c", "sha256sum /sbin/vigil-additionsd; pidof vigil-additionsd"])
+    assert out.split()[0] == before, "the installed daemon differs from the package (same binary): %r" % out
+    s.note("InstallAdditions: installed and restarted (pid %s)" % out.split()[-1])
     assert s.result("param", action="get", name="color")["value"] == "blue"
     assert s.result("param", action="get", name="path/with/../slashes")["value"] == "v\u00e9"
     resp, streamed = s.ok("param", action="list")
@@ -123,7 +131,7 @@ def run(con):
     s.enter_json()
     registration(s)
     execs(s)
-    parameters_survive_restart(s)
+    install_and_parameters_survive_restart(s)
     time_sync(s)
     shutdown_lock(s)
     st = s.wait_until("heartbeat at 100 %",
