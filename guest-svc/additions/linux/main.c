@@ -221,7 +221,13 @@ int main(void)
         daemon_log("registration failed: %s", vigil_additions_error_string(error));
         return 1;
     }
-    daemon_log("registered: '%s', OS '%s', computer '%s'", DAEMON_VERSION, name, host);
+    uint32_t low, high;
+    __asm__ volatile("rdtsc" : "=a"(low), "=d"(high));
+    daemon_log("registered: '%s', OS '%s', computer '%s' (TSC %llu)", DAEMON_VERSION, name, host,
+               (unsigned long long)high << 32 | low);
+    int marker = open("/run/vigil/registered", O_WRONLY | O_CREAT | O_CLOEXEC, 0644); /* "the Additions are up" */
+    if (marker >= 0)
+        close(marker);
     pthread_t beater;
     if (pthread_create(&beater, NULL, beat_thread, NULL) != 0) {
         daemon_log("cannot start the heartbeat thread");
