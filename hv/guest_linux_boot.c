@@ -14,7 +14,6 @@
 _Static_assert(GDT_OFFSET >= CMDLINE_OFFSET + CMDLINE_ROOM, "command line and GDT apart");
 
 static struct linux_kernel kernel;
-static const uint8_t *kernel_file;
 static size_t kernel_file_size;
 static struct memmap guest_map; /* too large for the boot stack */
 
@@ -23,7 +22,6 @@ bool guest_linux_boot_parse(const uint8_t *file, size_t file_size, char *error, 
     enum guest_linux_status status = guest_linux_parse(file, file_size, &kernel, error, error_size);
     if (status != GUEST_LINUX_OK)
         return false;
-    kernel_file = file;
     kernel_file_size = file_size;
     log_info("Linux bzImage: boot protocol %u.%02u, %lu-byte kernel, pref_address 0x%lx, alignment 0x%x, "
              "init_size 0x%x, command line up to %u bytes",
@@ -32,7 +30,7 @@ bool guest_linux_boot_parse(const uint8_t *file, size_t file_size, char *error, 
     return true;
 }
 
-bool guest_linux_boot_load(const struct boot_info *boot, const struct guest_modules *roles,
+bool guest_linux_boot_load(const struct boot_info *boot, const struct guest_modules *roles, const uint8_t *kernel_file,
                            const struct address_range *avoid, unsigned avoid_count,
                            const struct guest_memory_writer *writer, struct guest_linux_boot_area area,
                            struct guest_entry_state *entry, char *error, size_t error_size)
@@ -86,7 +84,7 @@ bool guest_linux_boot_load(const struct boot_info *boot, const struct guest_modu
     memset(cmdline, 0, CMDLINE_ROOM);
     memcpy(cmdline, layout.cmdline, strlen(layout.cmdline));
     guest_linux_boot_gdt(gdt);
-    /* The avoid list holds the kernel module itself, so source and destination never overlap. */
+    /* The source is vigil's own copy of the module, hidden from the guest: no overlap. */
     memcpy(destination, kernel_file + kernel.payload_offset, kernel.payload_size);
 
     *entry = (struct guest_entry_state){

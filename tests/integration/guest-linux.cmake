@@ -23,7 +23,7 @@ vigil_integration_test(linux-boot-to-init
   --module "${GUEST_LINUX}/bzImage:kernel ${LINUX_CMDLINE} vigil.guest=poweroff"
   --module "${GUEST_LINUX}/initramfs.cpio:initrd"
   --expect "vigil: Linux bzImage: boot protocol 2\\.1[0-9]"
-  --expect "vigil: Linux: kernel at 0x[0-9a-f]+-0x[0-9a-f]+ \\(init_size\\), zero page 0x8000, initrd 0x[0-9a-f]+\\+0x[0-9a-f]+"
+  --expect "vigil: Linux: kernel at 0x[0-9a-f]+-0x[0-9a-f]+ \\(init_size\\), zero page 0x[0-9a-f]+, initrd 0x[0-9a-f]+\\+0x[0-9a-f]+"
   --expect-guest "^vigil-guest: init reached: Linux 6\\.[0-9.]+-[0-9]+-cloud-amd64"
   --expect "vigil: guest powered off"
   --expect "vigil: power off: guest powered off")
