@@ -206,14 +206,18 @@ const struct guest_end *guest_launch(struct boot_info *boot, const struct hv_opt
     for (unsigned i = 0, n = 1; i < boot->module_count; i++)
         if ((int)i != roles.kernel)
             modules[n++] = (struct address_range){ boot->modules[i].start, boot->modules[i].end };
+    /* A Linux kernel is placed after the layout, clear of everything in it; its boot
+     * area (zero page, command line, GDT) goes after the real-mode IVT and BIOS data
+     * in the first 32 KiB, as the layout puts boot information after a segment. */
+    static const struct address_range linux_low_memory = { 0, 0x8000 };
     struct guest_layout_request request = {
         .image_copy_size = module_size,
         .pool_size = POOL_SIZE,
         .pool_alignment = POOL_ALIGNMENT,
         .shared_region_size = VIGIL_SHARED_REGION_SIZE,
         .boot_info_size = GUEST_BOOT_INFO_SIZE,
-        .segments = segments,
-        .segment_count = linux_guest ? 0 : image.segment_count, /* Linux: placed below, clear of the rest */
+        .segments = linux_guest ? &linux_low_memory : segments,
+        .segment_count = linux_guest ? 1 : image.segment_count,
         .modules = modules,
         .module_count = boot->module_count,
     };
