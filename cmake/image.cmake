@@ -74,6 +74,10 @@ set(VIGIL_IMAGE_SOURCES
   hv/guest_elf.c
   hv/guest_elf_parse.c
   hv/guest_multiboot.c
+  hv/guest_memory_map.c
+  hv/guest_modules.c
+  hv/guest_linux.c
+  hv/guest_linux_boot.c
   hv/guest_layout.c
   lib/page_pool.c
   lib/format.c

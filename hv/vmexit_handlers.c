@@ -9,6 +9,7 @@
 #include "arch/x86_64/cpu.h"
 #include "arch/x86_64/vmx.h"
 #include "hv/apic_trap.h"
+#include "hv/clock.h"
 #include "hv/cpuid_policy.h"
 #include "hv/event_injection.h"
 #include "hv/guest_lifecycle.h"
@@ -27,7 +28,7 @@
 enum vmexit_action vmexit_handle_cpuid(struct vcpu *vcpu)
 {
     struct guest_registers *r = &vcpu->registers;
-    struct cpuid_guest guest = { guest_visible_cr4(vcpu), vcpu->secondary_controls };
+    struct cpuid_guest guest = { guest_visible_cr4(vcpu), vcpu->secondary_controls, clock_tsc_frequency() };
     uint32_t registers[4];
     cpuid_policy_answer((uint32_t)r->rax, (uint32_t)r->rcx, registers, &guest);
     r->rax = registers[0];

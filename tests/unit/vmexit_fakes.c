@@ -469,6 +469,8 @@ enum service_tick_result fake_timer_result;
 uint32_t fake_preemption_value = 12345;
 uint64_t timer_next_due; /* 0: work is always due, so every exit runs it */
 uint32_t fake_preemption_value_after_tick;
+uint64_t fake_tsc_frequency = 100000000u;
+uint64_t clock_tsc_frequency(void) { return fake_tsc_frequency; }
 enum service_tick_result timer_run_due(void)
 {
     fake_timer_ticks++;

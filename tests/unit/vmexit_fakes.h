@@ -81,6 +81,7 @@ struct fake_port_access {
     bool is_out;
     uint32_t value;
 };
+extern uint64_t fake_tsc_frequency; /* what clock_tsc_frequency() returns */
 void fake_ports_reset(void);
 void fake_ports_set_input(uint32_t value);              /* what every port_in returns (truncated to size) */
 unsigned fake_port_access_count(void);
