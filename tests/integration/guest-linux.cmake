@@ -51,16 +51,13 @@ vigil_integration_test(linux-reboot-contained
   --expect "vigil: power off: the guest stopped")
 set_tests_properties(integration.linux-reboot-contained PROPERTIES TIMEOUT 480 FIXTURES_REQUIRED linux_guest_tree)
 
-# The Additions daemon, one boot for every operation (tests/integration/linux/linux_service.py).
+# The Additions daemon, one boot for every operation: a pytest file
+# (tests/integration/linux/test_linux_service.py; its BOOT holds the modules and
+# the runner's --expect patterns).
 vigil_integration_test(linux-service
-  ${Python3_EXECUTABLE} ${VIGIL_SOURCE_DIR}/tests/integration/console_session.py
-  --test ${VIGIL_SOURCE_DIR}/tests/integration/linux/linux_service.py --
-  --module "${GUEST_LINUX}/bzImage:kernel ${LINUX_CMDLINE}"
-  --module "${GUEST_LINUX}/initramfs.cpio:initrd"
-  --module "${CMAKE_BINARY_DIR}/vigil-additionsd:additions version=1.0.1"
-  --cmdline "console=com1 panic=poweroff guest_exit=console" --timeout 1200
-  --expect-guest "^vigil-additionsd: registered: 'vigil-additionsd 1\\.0\\.0', OS '.*\\(Linux 6\\.[0-9.]+-[0-9]+-cloud-amd64\\)'"
-  --expect-guest "^vigil-additionsd: install additions: version '1\\.0\\.1' \\([0-9]+ bytes\\) installed: restarting"
-  --expect "vigil: Additions package 1\\.0\\.1: module 2"
-  --expect "vigil: power off: operator requested power off")
+  ${VIGIL_PYTHON} -m pytest -p no:cacheprovider -q -rfE
+  --junitxml=${CMAKE_BINARY_DIR}/junit/linux-service.xml
+  ${VIGIL_SOURCE_DIR}/tests/integration/linux/test_linux_service.py)
+set_tests_properties(integration.linux-service PROPERTIES ENVIRONMENT
+  "VIGIL_BUILD_DIR=${CMAKE_BINARY_DIR};VIGIL_GUEST_LINUX=${GUEST_LINUX};VIGIL_LINUX_CMDLINE=${LINUX_CMDLINE};PYTHONDONTWRITEBYTECODE=1")
 set_tests_properties(integration.linux-service PROPERTIES TIMEOUT 1300 FIXTURES_REQUIRED linux_guest_tree)

@@ -296,7 +296,7 @@ class Console:
         such as 'vigil> '); the next expect starts right after it, where '^'
         matches too. As in pexpect, '$' also matches at the end of what has
         arrived so far: end a pattern with text that closes the line (a whole
-        word, a number's unit) rather than rely on '$' after a bare \d+.
+        word, a number's unit) rather than rely on '$' right after a number.
         Returns the match object."""
         rx = re.compile(regex, re.M)
         deadline = time.monotonic() + timeout
