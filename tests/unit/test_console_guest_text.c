@@ -160,7 +160,7 @@ static void test_parameter_value_and_names_escaped(void **state)
 static void test_event_detail_escaped(void **state)
 {
     (void)state;
-    struct guest_service_event event = {GUEST_EVENT_ADDITIONS_REGISTERED, 5, ""};
+    struct guest_service_event event = {GUEST_EVENT_ADDITIONS_REGISTERED, 5, "", 0};
     strcpy(event.detail, "agent\nvigil> \xe2\x81\xa7x\xc2\x9b");
     fake_output_clear();
     console_event(&event);

@@ -511,7 +511,7 @@ static void test_poweroff(void **state)
 static void test_events(void **state)
 {
     (void)state;
-    struct guest_service_event event = {GUEST_EVENT_HEARTBEAT_STOPPED, 61000, "no beat for 10000 ms"};
+    struct guest_service_event event = {GUEST_EVENT_HEARTBEAT_STOPPED, 61000, "no beat for 10000 ms", 0};
     fake_output_clear();
     console_event(&event);
     assert_string_equal(fake_output(), "\nevent: heartbeat-stopped: no beat for 10000 ms\n");
@@ -527,6 +527,13 @@ static void test_events(void **state)
     fake_output_clear();
     console_event(&event);
     assert_string_equal(fake_output(), "event: additions-registered\n");
+    /* the rate limit's count of dropped events of the kind */
+    event.dropped = 2990;
+    strcpy(event.detail, "x");
+    fake_output_clear();
+    console_event(&event);
+    assert_string_equal(fake_output(), "event: additions-registered: x (2990 earlier additions-registered event(s) "
+                                       "dropped: rate limit)\n");
 }
 
 static void test_mode_switch(void **state)
