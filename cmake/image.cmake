@@ -14,6 +14,7 @@ set(VIGIL_IMAGE_SOURCES
   arch/x86_64/exception_stubs.S
   arch/x86_64/descriptors.c
   arch/x86_64/exception.c
+  arch/x86_64/exception_report.c
   arch/x86_64/vmx_capability.c
   arch/x86_64/cpu_access.c
   drivers/uart16550/uart16550.c
