@@ -17,12 +17,17 @@
 #define BOCHS_SHUTDOWN_PORT 0x8900
 
 /* A pointer to identity-mapped physical memory. The empty asm hides the constant
- * address from gcc's object-bounds analysis (-Warray-bounds on low fixed addresses). */
+ * address from gcc's object-bounds analysis (-Warray-bounds on low fixed addresses).
+ * Host unit tests provide the memory instead (acpi_power.h). */
 static const uint8_t *identity_pointer(uint64_t address)
 {
+#ifdef VIGIL_HOST_TEST
+    return acpi_host_test_physical(address);
+#else
     uintptr_t pointer = (uintptr_t)address;
     __asm__("" : "+r"(pointer));
     return (const uint8_t *)pointer;
+#endif
 }
 
 static const uint8_t *physical(uint64_t address, uint64_t length)
@@ -142,7 +147,7 @@ const char *acpi_power_off(const struct acpi_power_config *config, uint8_t exit_
     return failure;
 }
 
-void acpi_reset(void)
+void acpi_reset_through_ports(void)
 {
     struct acpi_fadt_info fadt;
     if (!acpi_read_fadt(0, &fadt) && fadt.reset_register_valid)
@@ -150,6 +155,11 @@ void acpi_reset(void)
     port_out8(0xCF9, 0x02);
     port_out8(0xCF9, 0x06); /* full reset through the PCI reset control register */
     port_out8(0x64, 0xFE);  /* keyboard controller pulse of the reset line */
+}
+
+void acpi_reset(void)
+{
+    acpi_reset_through_ports();
     /* Last resort: a triple fault through an empty IDT. */
     struct __attribute__((packed)) { uint16_t limit; uint64_t base; } empty_idt = { 0, 0 };
     __asm__ volatile("lidt %0; int3" : : "m"(empty_idt));
