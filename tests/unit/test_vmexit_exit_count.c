@@ -78,11 +78,11 @@ static void test_counts_per_reason_and_total(void **state)
 static void test_out_of_range_reason_reads_zero(void **state)
 {
     (void)state;
-    static const uint64_t past[] = {VMEXIT_REASON_LIMIT, VMEXIT_REASON_LIMIT + 1, 1000, 0xFFFFFFFEu};
+    static const uint64_t past[] = {VMX_EXIT_REASON_LIMIT, VMX_EXIT_REASON_LIMIT + 1, 1000, 0xFFFFFFFEu};
     /* an exit with a reason past the table is counted in the table's last slot (and
      * stops the guest as unknown); that slot is not readable as a reason */
-    (void)fake_dispatch(VMEXIT_REASON_LIMIT + 5, 0, &registers);
-    assert_true(vmexit_get_statistics()->by_reason[VMEXIT_REASON_LIMIT] > 0);
+    (void)fake_dispatch(VMX_EXIT_REASON_LIMIT + 5, 0, &registers);
+    assert_true(vmexit_get_statistics()->by_reason[VMX_EXIT_REASON_LIMIT] > 0);
     for (size_t i = 0; i < sizeof past / sizeof past[0]; i++)
         assert_int_equal(exit_count(past[i]), 0);
 }
