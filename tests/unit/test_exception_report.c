@@ -15,35 +15,19 @@
 #include <cmocka.h>
 
 #include "arch/x86_64/exception.h"
-#include "hv/format.h"
-#include "hv/log.h"
-
-static char output[4096];
-static size_t output_length;
-
-void log_raw_printf(const char *format, ...)
-{
-    va_list arguments;
-    va_start(arguments, format);
-    int length = format_vstring(output + output_length, sizeof output - output_length, format, arguments);
-    va_end(arguments);
-    size_t room = sizeof output - output_length - 1;
-    if (length > 0)
-        output_length += (size_t)length < room ? (size_t)length : room;
-}
+#include "tests/unit/log_capture.h"
 
 static int setup(void **state)
 {
     (void)state;
-    output[0] = '\0';
-    output_length = 0;
+    log_capture_reset();
     return 0;
 }
 
-#define assert_output_has(text)                                                                                        \
+#define assert_output_has(expected)                                                                                    \
     do {                                                                                                               \
-        if (strstr(output, (text)) == NULL)                                                                            \
-            fail_msg("output lacks \"%s\":\n%s", (text), output);                                                      \
+        if (strstr(log_capture.text, (expected)) == NULL)                                                              \
+            fail_msg("output lacks \"%s\":\n%s", (expected), log_capture.text);                                       \
     } while (0)
 
 static struct exception_frame sample_frame(uint64_t rsp)
@@ -85,7 +69,7 @@ static void test_report_registers(void **state)
     assert_output_has("vigil:   r13=0000000000000f13 r14=0000000000000f14 r15=0000000000000f15\n");
     assert_output_has("vigil:   stack: rsp 0x7 not dumpable\n");
     /* every line is vigil's */
-    for (const char *line = output; *line != '\0'; line = strchr(line, '\n') + 1)
+    for (const char *line = log_capture.text; *line != '\0'; line = strchr(line, '\n') + 1)
         assert_true(strncmp(line, "vigil: ", 7) == 0);
 }
 
@@ -98,7 +82,7 @@ static void test_bad_stack_pointers_not_read(void **state)
         struct exception_frame frame = sample_frame(bad[i]);
         exception_report(&frame, &control); /* a read there would crash the test */
         assert_output_has("not dumpable\n");
-        assert_null(strstr(output, "[rsp+"));
+        assert_null(strstr(log_capture.text, "[rsp+"));
     }
 }
 
@@ -118,7 +102,7 @@ static void test_stack_dump(void **state)
     assert_output_has("vigil:   [rsp+0x10] dddddddddddddddd eeeeeeeeeeeeeeee\n");
     assert_output_has("vigil:   [rsp+0x20] ffffffffffffffff 1111111111111111\n");
     assert_output_has("vigil:   [rsp+0x30] 2222222222222222 3333333333333333\n");
-    assert_null(strstr(output, "[rsp+0x40]"));
+    assert_null(strstr(log_capture.text, "[rsp+0x40]"));
     munmap(page, 4096);
 }
 

@@ -17,16 +17,10 @@
 
 #include "arch/x86_64/cpu.h"
 #include "drivers/acpi/acpi_power.h"
-#include "hv/format.h"
-#include "hv/log.h"
 #include "hv/panic.h"
+#include "tests/unit/log_capture.h"
 
-/* ---- fakes: the log, ACPI, the halt */
-static char output[4096];
-static size_t output_length;
-static bool buffered = true;
-static bool output_while_buffered; /* a line written before buffering was turned off */
-static unsigned flushes;
+/* ---- fakes: ACPI and the halt (the log: log_capture.c) */
 static unsigned power_off_calls, reset_calls, halts;
 static struct acpi_power_config power_off_config;
 static uint8_t power_off_exit_code;
@@ -34,29 +28,13 @@ static size_t output_at_power_off; /* what had been written when the power-off c
 static bool flushed_before_power_off;
 static jmp_buf halted;
 
-void log_set_buffered(bool enabled) { buffered = enabled; }
-void log_flush(void) { flushes++; }
-
-void log_raw_printf(const char *format, ...)
-{
-    if (buffered)
-        output_while_buffered = true;
-    va_list arguments;
-    va_start(arguments, format);
-    int length = format_vstring(output + output_length, sizeof output - output_length, format, arguments);
-    va_end(arguments);
-    size_t room = sizeof output - output_length - 1;
-    if (length > 0)
-        output_length += (size_t)length < room ? (size_t)length : room;
-}
-
 const char *acpi_power_off(const struct acpi_power_config *config, uint8_t exit_code)
 {
     power_off_calls++;
     power_off_config = *config;
     power_off_exit_code = exit_code;
-    output_at_power_off = output_length;
-    flushed_before_power_off = flushes > 0;
+    output_at_power_off = log_capture.length;
+    flushed_before_power_off = log_capture.flushes > 0;
     return "no \\_S5 object in the DSDT";
 }
 
@@ -71,11 +49,8 @@ void cpu_halt_forever(void)
 static int setup(void **state)
 {
     (void)state;
-    output[0] = '\0';
-    output_length = 0;
-    buffered = true;
-    output_while_buffered = false;
-    flushes = power_off_calls = reset_calls = halts = 0;
+    log_capture_reset();
+    power_off_calls = reset_calls = halts = 0;
     memset(&power_off_config, 0, sizeof power_off_config);
     power_off_exit_code = 0xFF;
     flushed_before_power_off = false;
@@ -96,9 +71,9 @@ static void test_panic_halt(void **state)
     (void)state;
     panic_configure(PANIC_HALT, 0xf4, 0xE0000);
     RUN_UNTIL_HALT(panic("EPT misconfiguration at 0x%x", 0x1000));
-    assert_string_equal(output, "vigil: PANIC: EPT misconfiguration at 0x1000\n"
+    assert_string_equal(log_capture.text, "vigil: PANIC: EPT misconfiguration at 0x1000\n"
                                 "vigil: panic policy: halt (CPU stopped; reset the machine)\n");
-    assert_false(output_while_buffered); /* the report is not left in the ring */
+    assert_false(log_capture.written_while_buffered); /* the report is not left in the ring */
     assert_int_equal(halts, 1);
     assert_int_equal(power_off_calls, 0);
     assert_int_equal(reset_calls, 0);
@@ -117,7 +92,7 @@ static void test_panic_poweroff_reports_failure_code(void **state)
     /* everything up to the policy line was out before the machine was powered off */
     assert_int_equal(output_at_power_off, strlen("vigil: PANIC: boom\nvigil: panic policy: power off\n"));
     /* the power-off failed (fake): said so, then halted rather than returned */
-    assert_string_equal(output, "vigil: PANIC: boom\nvigil: panic policy: power off\n"
+    assert_string_equal(log_capture.text, "vigil: PANIC: boom\nvigil: panic policy: power off\n"
                                 "vigil: power off failed (no \\_S5 object in the DSDT); halting\n");
     assert_int_equal(halts, 1);
     assert_int_equal(reset_calls, 0);
@@ -130,7 +105,7 @@ static void test_panic_reboot(void **state)
     RUN_UNTIL_HALT(panic("boom"));
     assert_int_equal(reset_calls, 1);
     assert_int_equal(power_off_calls, 0);
-    assert_string_equal(output, "vigil: PANIC: boom\nvigil: panic policy: reboot\nvigil: reset failed; halting\n");
+    assert_string_equal(log_capture.text, "vigil: PANIC: boom\nvigil: panic policy: reboot\nvigil: reset failed; halting\n");
     assert_int_equal(halts, 1);
 }
 
@@ -142,11 +117,11 @@ static void test_panic_message_bounded(void **state)
     long_text[sizeof long_text - 1] = '\0';
     panic_configure(PANIC_HALT, 0, 0);
     RUN_UNTIL_HALT(panic("%s", long_text));
-    const char *newline = strchr(output, '\n');
+    const char *newline = strchr(log_capture.text, '\n');
     assert_non_null(newline);
     /* "vigil: PANIC: " + at most 191 characters of the message */
-    assert_true((size_t)(newline - output) <= strlen("vigil: PANIC: ") + 191);
-    assert_true((size_t)(newline - output) > strlen("vigil: PANIC: ") + 100);
+    assert_true((size_t)(newline - log_capture.text) <= strlen("vigil: PANIC: ") + 191);
+    assert_true((size_t)(newline - log_capture.text) > strlen("vigil: PANIC: ") + 100);
 }
 
 static void test_power_off_is_a_success(void **state)
@@ -156,7 +131,7 @@ static void test_power_off_is_a_success(void **state)
     RUN_UNTIL_HALT(hv_power_off("operator requested power off"));
     assert_int_equal(power_off_calls, 1); /* whatever the panic policy */
     assert_int_equal(power_off_exit_code, ACPI_EXIT_CODE_SUCCESS);
-    assert_string_equal(output, "vigil: power off: operator requested power off\n"
+    assert_string_equal(log_capture.text, "vigil: power off: operator requested power off\n"
                                 "vigil: power off failed (no \\_S5 object in the DSDT); halting\n");
 }
 
@@ -165,7 +140,7 @@ static void test_stop_after_guest_follows_the_policy(void **state)
     (void)state;
     panic_configure(PANIC_HALT, 0, 0);
     RUN_UNTIL_HALT(hv_stop_after_guest("guest powered off"));
-    assert_string_equal(output, "vigil: halting: guest powered off (reset the machine to restart)\n");
+    assert_string_equal(log_capture.text, "vigil: halting: guest powered off (reset the machine to restart)\n");
     assert_int_equal(power_off_calls + reset_calls, 0);
 
     setup(NULL);
@@ -173,14 +148,14 @@ static void test_stop_after_guest_follows_the_policy(void **state)
     RUN_UNTIL_HALT(hv_stop_after_guest("guest powered off"));
     assert_int_equal(power_off_calls, 1);
     assert_int_equal(power_off_exit_code, ACPI_EXIT_CODE_SUCCESS); /* not a failure: the guest ended */
-    assert_true(strncmp(output, "vigil: power off: guest powered off\n", 36) == 0);
+    assert_true(strncmp(log_capture.text, "vigil: power off: guest powered off\n", 36) == 0);
 
     setup(NULL);
     panic_configure(PANIC_REBOOT, 0, 0);
     RUN_UNTIL_HALT(hv_stop_after_guest("triple fault"));
     assert_int_equal(reset_calls, 1);
-    assert_string_equal(output, "vigil: rebooting: triple fault\nvigil: reset failed; halting\n");
-    assert_false(output_while_buffered);
+    assert_string_equal(log_capture.text, "vigil: rebooting: triple fault\nvigil: reset failed; halting\n");
+    assert_false(log_capture.written_while_buffered);
 }
 
 int main(void)
