@@ -2,7 +2,8 @@
 """Writes the hand-made seed corpora of the fuzz targets (tests/fuzz/corpus/NAME/):
 valid inputs of every form each parser knows, so a short run starts deep.
 Run from the source tree: python3 tests/fuzz/make_seeds.py (idempotent).
-The mailbox corpus was kept from a fuzzer run (-merge=1), not made here."""
+The mailbox corpus is the 30 smallest inputs of a 200-s fuzzer run after -merge=1,
+not made here."""
 import os
 import struct
 
