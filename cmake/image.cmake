@@ -53,6 +53,7 @@ set(VIGIL_IMAGE_SOURCES
   hv/console/pending.c
   hv/console/unicode_text.c
   guest-svc/host/guest_service.c
+  guest-svc/host/events.c
   guest-svc/host/mailbox.c
   guest-svc/host/operations.c
   guest-svc/host/status_names.c

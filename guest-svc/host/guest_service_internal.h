@@ -121,6 +121,8 @@ void gs_refresh_time(struct guest_service *service, uint64_t now);
 
 /* ---- Platform wrappers (guest_service.c) */
 uint64_t gs_now(const struct guest_service *service);
+/* ---- Events (events.c) */
+void gs_events_init(struct guest_service *service, uint64_t now);
 /* A guest-caused event, subject to the per-kind rate limit (guest_service.h). */
 void gs_emit(struct guest_service *service, enum guest_service_event_kind kind, const char *format, ...)
     __attribute__((format(printf, 3, 4)));
