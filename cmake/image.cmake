@@ -25,6 +25,7 @@ set(VIGIL_IMAGE_SOURCES
   arch/x86_64/vmx_exit_reasons.c
   arch/x86_64/vmx_entry.S
   arch/x86_64/ept.c
+  arch/x86_64/paging.c
   drivers/pit/pit.c
   hv/main.c
   hv/vcpu.c
@@ -62,6 +63,7 @@ set(VIGIL_IMAGE_SOURCES
   hv/guest_launch.c
   hv/guest_elf.c
   hv/guest_multiboot.c
+  hv/guest_layout.c
   hv/page_pool.c
   hv/format.c
   hv/log.c

@@ -7,10 +7,12 @@
 #include "arch/x86_64/exception.h"
 
 #include "arch/x86_64/cpu.h"
+#include "arch/x86_64/paging.h"
 #include "hv/log.h"
 #include "hv/panic.h"
 
 #define VECTOR_GENERAL_PROTECTION 13
+#define VECTOR_PAGE_FAULT 14
 
 struct exception_fixup {
     uint64_t faulting_rip;
@@ -44,8 +46,12 @@ void exception_dispatch(struct exception_frame *frame)
         panic_apply_policy();
     }
 
-    const struct exception_control_registers control = {cpu_read_cr0(), cpu_read_cr2(), cpu_read_cr3(),
-                                                        cpu_read_cr4()};
-    exception_report(frame, &control);
+    struct exception_state state = {cpu_read_cr0(), cpu_read_cr2(), cpu_read_cr3(), cpu_read_cr4(), 0, false};
+    if (frame->vector == VECTOR_PAGE_FAULT)
+        state.overflowed_stack = paging_guard_page_owner(state.cr2);
+    /* the stack is dumped only if mapped (not a guard page): a corrupt or overflowed
+     * RSP must not turn the report into a second fault */
+    state.stack_readable = (frame->rsp & 7) == 0 && paging_readable(frame->rsp, EXCEPTION_STACK_DUMP_WORDS * 8);
+    exception_report(frame, &state);
     panic_apply_policy();
 }

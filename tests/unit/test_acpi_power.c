@@ -2,6 +2,7 @@
  * Unit tests for ACPI power-off and reset (drivers/acpi/acpi_power.c) against fake
  * physical memory holding the tables (RSDP in the BIOS area or at the boot loader's
  * hint, RSDT/XSDT, FADT, DSDT with \_S5) and fake I/O ports that record every write.
+ * The values are read once (acpi_power_read); power-off and reset use only them.
  * Power-off: QEMU's debug-exit port first, then SLP_TYP|SLP_EN to PM1a (and PM1b)
  * in legacy mode, then once more after enabling ACPI mode through SMI_CMD, then
  * Bochs' "Shutdown" port; each broken table gives its own reason. Reset: the FADT
@@ -126,13 +127,28 @@ static void assert_bochs_shutdown_from(unsigned index)
     assert_int_equal(write_count, index + 8);
 }
 
-static const struct acpi_power_config qemu_config = {0xf4, 0};
-static const struct acpi_power_config plain_config = {0, 0};
+/* What vigil does at start (acpi_power_read), then at the end (acpi_power_off). */
+static struct acpi_power_config read_config(uint16_t debug_exit_port, uint64_t rsdp_hint)
+{
+    struct acpi_power_config config;
+    memset(&config, 0, sizeof config);
+    config.debug_exit_port = debug_exit_port;
+    const char *failure = acpi_power_read(rsdp_hint, &config);
+    assert_true(failure == config.s5_failure && config.s5_valid == (failure == NULL));
+    return config;
+}
+
+static const char *power_off(uint16_t debug_exit_port, uint64_t rsdp_hint, uint8_t exit_code)
+{
+    struct acpi_power_config config = read_config(debug_exit_port, rsdp_hint);
+    write_count = 0;
+    return acpi_power_off(&config, exit_code);
+}
 
 static void test_power_off_legacy_then_acpi_mode(void **state)
 {
     (void)state;
-    const char *failure = acpi_power_off(&qemu_config, ACPI_EXIT_CODE_FAILURE);
+    const char *failure = power_off(0xf4, 0, ACPI_EXIT_CODE_FAILURE);
     /* the fake machine never goes off: the reason says how far it got */
     assert_string_equal(failure, "S5 written but the machine is still running");
     assert_write(0, 0xf4, 32, ACPI_EXIT_CODE_FAILURE);  /* QEMU isa-debug-exit */
@@ -146,7 +162,7 @@ static void test_power_off_already_in_acpi_mode(void **state)
 {
     (void)state;
     sci_enabled = true;
-    assert_non_null(acpi_power_off(&plain_config, ACPI_EXIT_CODE_SUCCESS));
+    assert_non_null(power_off(0, 0, ACPI_EXIT_CODE_SUCCESS));
     assert_write(0, PM1A, 16, (5u << 10) | SLP_EN); /* no debug-exit port configured */
     assert_bochs_shutdown_from(1);                  /* no SMI, no second write */
 }
@@ -155,7 +171,7 @@ static void test_power_off_smi_does_not_enable(void **state)
 {
     (void)state;
     smi_enables_acpi = false;
-    assert_string_equal(acpi_power_off(&plain_config, 0), "S5 written but the machine is still running");
+    assert_string_equal(power_off(0, 0, 0), "S5 written but the machine is still running");
     assert_write(0, PM1A, 16, (5u << 10) | SLP_EN);
     assert_write(1, SMI_CMD, 8, 0xF1);
     assert_bochs_shutdown_from(2); /* ACPI mode never came: no second S5 write */
@@ -167,7 +183,7 @@ static void test_power_off_pm1b(void **state)
     sci_enabled = true;
     put32(memory + FADT + 68, PM1B);
     fix_checksum(memory + FADT, FADT_FULL_LENGTH);
-    acpi_power_off(&plain_config, 0);
+    power_off(0, 0, 0);
     assert_write(0, PM1A, 16, (5u << 10) | SLP_EN);
     assert_write(1, PM1B, 16, (7u << 10) | SLP_EN); /* the package's second value */
     assert_bochs_shutdown_from(2);
@@ -182,12 +198,11 @@ static void test_power_off_rsdp_hint_and_xsdt(void **state)
     put64(memory + XSDT + ACPI_SDT_HEADER_LENGTH, FADT);
     fix_checksum(memory + XSDT, ACPI_SDT_HEADER_LENGTH + 8);
     rsdp_v2(memory + RSDP_HINT, 0x1FFFF0 /* a bad RSDT: the XSDT must win */, XSDT);
-    const struct acpi_power_config hinted = {0, RSDP_HINT};
-    assert_string_equal(acpi_power_off(&hinted, 0), "S5 written but the machine is still running");
+    assert_string_equal(power_off(0, RSDP_HINT, 0), "S5 written but the machine is still running");
     assert_write(0, PM1A, 16, (5u << 10) | SLP_EN);
     /* without the hint: no RSDP */
     write_count = 0;
-    assert_string_equal(acpi_power_off(&plain_config, 0), "no valid RSDP");
+    assert_string_equal(power_off(0, 0, 0), "no valid RSDP");
     assert_bochs_shutdown_from(0);
 }
 
@@ -195,28 +210,47 @@ static void test_power_off_broken_tables(void **state)
 {
     (void)state;
     memory[DSDT + 40] ^= 0xFF; /* DSDT checksum */
-    assert_string_equal(acpi_power_off(&plain_config, 0), "DSDT missing or bad checksum");
+    assert_string_equal(power_off(0, 0, 0), "DSDT missing or bad checksum");
     assert_bochs_shutdown_from(0);
 
     setup(NULL);
     static const uint8_t no_s5[] = {0x08, 'P', 'I', 'C', 'D', 0x00};
     put_dsdt(no_s5, sizeof no_s5);
-    assert_string_equal(acpi_power_off(&plain_config, 0), "no \\_S5 object in the DSDT");
+    assert_string_equal(power_off(0, 0, 0), "no \\_S5 object in the DSDT");
     assert_bochs_shutdown_from(0);
 
     setup(NULL);
     memory[FADT + 50] ^= 0x01; /* FADT checksum: the RSDT has no valid FADT */
-    assert_string_equal(acpi_power_off(&plain_config, 0), "no FADT");
+    assert_string_equal(power_off(0, 0, 0), "no FADT");
     assert_bochs_shutdown_from(0);
 
     setup(NULL);
     memory[RSDT + 20] ^= 0x01;
-    assert_string_equal(acpi_power_off(&plain_config, 0), "RSDT/XSDT missing or bad checksum");
+    assert_string_equal(power_off(0, 0, 0), "RSDT/XSDT missing or bad checksum");
 
     setup(NULL);
     put32(memory + FADT + 64, 0x10000); /* PM1a_CNT beyond the port space */
     fix_checksum(memory + FADT, FADT_FULL_LENGTH);
-    assert_string_equal(acpi_power_off(&plain_config, 0), "PM1 control block outside the I/O port space");
+    assert_string_equal(power_off(0, 0, 0), "PM1 control block outside the I/O port space");
+    assert_bochs_shutdown_from(0);
+}
+
+static void test_values_read_once(void **state)
+{
+    (void)state;
+    sci_enabled = true;
+    struct acpi_power_config config = read_config(0, 0);
+    /* the guest owns the tables' memory afterwards: whatever it writes there is not read */
+    memset(memory, 0xA5, sizeof memory);
+    write_count = 0;
+    assert_string_equal(acpi_power_off(&config, 0), "S5 written but the machine is still running");
+    assert_write(0, PM1A, 16, (5u << 10) | SLP_EN);
+    assert_bochs_shutdown_from(1);
+    /* never read: no values, a clear reason */
+    struct acpi_power_config unread;
+    memset(&unread, 0, sizeof unread);
+    write_count = 0;
+    assert_string_equal(acpi_power_off(&unread, 0), "ACPI values never read");
     assert_bochs_shutdown_from(0);
 }
 
@@ -224,7 +258,8 @@ static void test_reset_register_first(void **state)
 {
     (void)state;
     fadt_set_reset(memory + FADT, FADT_FULL_LENGTH, 0x01, 0xB9, 0x42, true);
-    acpi_reset_through_ports();
+    struct acpi_power_config config = read_config(0, 0);
+    acpi_reset_through_ports(&config);
     assert_write(0, 0xB9, 8, 0x42);
     assert_write(1, 0xCF9, 8, 0x02);
     assert_write(2, 0xCF9, 8, 0x06);
@@ -237,14 +272,17 @@ static void test_reset_without_reset_register(void **state)
     (void)state;
     /* declared in memory space, or not supported: not used */
     fadt_set_reset(memory + FADT, FADT_FULL_LENGTH, 0x00, 0xB9, 0x42, true);
-    acpi_reset_through_ports();
+    struct acpi_power_config config = read_config(0, 0);
+    acpi_reset_through_ports(&config);
     assert_write(0, 0xCF9, 8, 0x02);
     assert_write(1, 0xCF9, 8, 0x06);
     assert_write(2, 0x64, 8, 0xFE);
     assert_int_equal(write_count, 3);
     write_count = 0;
     memset(memory + RSDP_BIOS, 0, 20); /* no tables at all: the fixed ports still */
-    acpi_reset_through_ports();
+    config = read_config(0, 0);
+    assert_false(config.fadt_valid);
+    acpi_reset_through_ports(&config);
     assert_int_equal(write_count, 3);
     assert_write(2, 0x64, 8, 0xFE);
 }
@@ -258,6 +296,7 @@ int main(void)
         cmocka_unit_test_setup(test_power_off_pm1b, setup),
         cmocka_unit_test_setup(test_power_off_rsdp_hint_and_xsdt, setup),
         cmocka_unit_test_setup(test_power_off_broken_tables, setup),
+        cmocka_unit_test_setup(test_values_read_once, setup),
         cmocka_unit_test_setup(test_reset_register_first, setup),
         cmocka_unit_test_setup(test_reset_without_reset_register, setup),
     };

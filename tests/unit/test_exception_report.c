@@ -1,9 +1,9 @@
 /*
  * Unit tests for the report of a CPU exception in the hypervisor
  * (arch/x86_64/exception_report.c) from a fake frame: the names of the vectors,
- * every register in its place, and the stack dump — eight words when RSP is
- * aligned and inside the identity-mapped low 4 GiB (a page the test maps there),
- * one "not dumpable" line otherwise, never a read through a bad RSP.
+ * every register in its place, a stack overflow into a guard page named, and the
+ * stack dump — eight words when the dispatcher found RSP aligned and mapped (a page
+ * the test maps), one "not dumpable" line otherwise, never a read through a bad RSP.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -41,7 +41,11 @@ static struct exception_frame sample_frame(uint64_t rsp)
     return frame;
 }
 
-static const struct exception_control_registers control = {0x80050033, 0xDEAD000, 0x105000, 0x2020};
+static struct exception_state state_with(bool stack_readable)
+{
+    struct exception_state state = {0x80050033, 0xDEAD000, 0x105000, 0x2020, NULL, stack_readable};
+    return state;
+}
 
 static void test_names(void **state)
 {
@@ -59,8 +63,9 @@ static void test_names(void **state)
 static void test_report_registers(void **state)
 {
     (void)state;
-    struct exception_frame frame = sample_frame(0x7); /* misaligned: no dump */
-    exception_report(&frame, &control);
+    struct exception_frame frame = sample_frame(0x7); /* misaligned: no dump, even if "readable" */
+    struct exception_state state_readable = state_with(true);
+    exception_report(&frame, &state_readable);
     assert_output_has("vigil: EXCEPTION #PF page fault (vector 14) error=0x2 rip=0x1234567 rsp=0x7 cr2=0xdead000\n");
     assert_output_has("vigil:   cs=0x8 ss=0x10 rflags=0x10046 cr0=0x80050033 cr3=0x105000 cr4=0x2020\n");
     assert_output_has("vigil:   rax=ffffffffffffffff rbx=00000000000000b1 rcx=00000000000000c0 rdx=00000000000000d0\n");
@@ -73,14 +78,16 @@ static void test_report_registers(void **state)
         assert_true(strncmp(line, "vigil: ", 7) == 0);
 }
 
-static void test_bad_stack_pointers_not_read(void **state)
+static void test_unreadable_stack_not_read(void **state)
 {
     (void)state;
-    static const uint64_t bad[] = {0, 0x800, 0xFFFFFFC8ull, 0x100000000ull, 0xFFFFFFFFFFFFFFF8ull, 0x1003};
+    /* what the dispatcher found unmapped (a guard page, nothing there) is never read */
+    static const uint64_t bad[] = {0, 0x800, 0xFFFFFFC8ull, 0x100000000ull, 0xFFFFFFFFFFFFFFF8ull, 0x20000000};
+    struct exception_state unreadable = state_with(false);
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         setup(NULL);
         struct exception_frame frame = sample_frame(bad[i]);
-        exception_report(&frame, &control); /* a read there would crash the test */
+        exception_report(&frame, &unreadable); /* a read there would crash the test */
         assert_output_has("not dumpable\n");
         assert_null(strstr(log_capture.text, "[rsp+"));
     }
@@ -97,7 +104,8 @@ static void test_stack_dump(void **state)
     for (unsigned i = 0; i < 512; i++)
         page[i] = 0x1111111111111111ull * (i % 15 + 1);
     struct exception_frame frame = sample_frame(0x20000000 + 8 * 10);
-    exception_report(&frame, &control);
+    struct exception_state readable = state_with(true);
+    exception_report(&frame, &readable);
     assert_output_has("vigil:   [rsp+0x00] bbbbbbbbbbbbbbbb cccccccccccccccc\n");
     assert_output_has("vigil:   [rsp+0x10] dddddddddddddddd eeeeeeeeeeeeeeee\n");
     assert_output_has("vigil:   [rsp+0x20] ffffffffffffffff 1111111111111111\n");
@@ -106,13 +114,29 @@ static void test_stack_dump(void **state)
     munmap(page, 4096);
 }
 
+static void test_stack_overflow_named(void **state)
+{
+    (void)state;
+    struct exception_frame frame = sample_frame(0x1000);
+    struct exception_state overflow = state_with(false);
+    overflow.overflowed_stack = "boot";
+    exception_report(&frame, &overflow);
+    assert_output_has("vigil:   stack overflow: the boot stack ran into its guard page\n"
+                      "vigil:   stack: rsp 0x1000 not dumpable\n");
+    setup(NULL);
+    overflow.overflowed_stack = NULL;
+    exception_report(&frame, &overflow);
+    assert_null(strstr(log_capture.text, "overflow"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup(test_names, setup),
         cmocka_unit_test_setup(test_report_registers, setup),
-        cmocka_unit_test_setup(test_bad_stack_pointers_not_read, setup),
+        cmocka_unit_test_setup(test_unreadable_stack_not_read, setup),
         cmocka_unit_test_setup(test_stack_dump, setup),
+        cmocka_unit_test_setup(test_stack_overflow_named, setup),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
