@@ -38,6 +38,15 @@ set(VIGIL_IMAGE_SOURCES
   hv/vmexit_msr.c
   hv/vmexit_cr.c
   hv/event_injection.c
+  hv/msr_policy.c
+  hv/apic_trap.c
+  hv/guest_paging.c
+  hv/mmio_decode.c
+  hv/io_policy.c
+  hv/cpuid_policy.c
+  hv/apic_filter.c
+  hv/guest_state.c
+  hv/vmexit_cpu_events.c
   hv/timer.c
   hv/clock.c
   hv/idle.c

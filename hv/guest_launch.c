@@ -8,6 +8,7 @@
 #include "arch/x86_64/ept.h"
 #include "arch/x86_64/vmx.h"
 #include "drivers/acpi/acpi_power.h"
+#include "hv/apic_trap.h"
 #include "hv/guest_elf.h"
 #include "hv/guest_layout.h"
 #include "hv/guest_multiboot.h"
@@ -24,6 +25,7 @@
 #include "hv/vmexit_msr.h"
 
 #define IDENTITY_MAP_LIMIT 0x100000000ull
+#define MSR_IA32_APIC_BASE_NUMBER 0x1B
 #define POOL_SIZE (2ull << 20)          /* one 2 MiB EPT page to leave out */
 #define POOL_ALIGNMENT (2ull << 20)
 #define GUEST_BOOT_INFO_SIZE 0x3000u    /* fixed part, 128 mmap entries, 4 KiB command line, name */
@@ -43,6 +45,37 @@ static void *identity_pointer(void *context, uint64_t physical, uint64_t length)
     uintptr_t pointer = (uintptr_t)physical;
     __asm__("" : "+r"(pointer)); /* a physical address, not a C object: keep -Warray-bounds out of it */
     return (void *)pointer;
+}
+
+/* Guest memory for the instruction decoder (hv/apic_trap.c): only what EPT maps
+ * readable for the guest, inside vigil's identity map; never vigil's own pages. */
+static bool read_guest_physical(void *context, uint64_t physical, void *buffer, unsigned size)
+{
+    (void)context;
+    unsigned permissions = 0;
+    uint64_t host = 0;
+    if (!ept_translate(&ept, physical, &host, &permissions, 0, 0) || !(permissions & EPT_READ) ||
+        ((physical + size - 1) >> 12) != (physical >> 12))
+        return false;
+    const uint8_t *source = identity_pointer(0, host, size);
+    if (!source)
+        return false;
+    memcpy(buffer, source, size);
+    return true;
+}
+
+/* xAPIC mode: the APIC page read-only, so writes (the ICR among them) exit (hv/apic_trap.h). */
+static void trap_apic_page(void)
+{
+    uint64_t apic_base = 0;
+    if (!cpu_read_msr_checked(MSR_IA32_APIC_BASE_NUMBER, &apic_base))
+        panic("cannot read IA32_APIC_BASE");
+    uint64_t page = apic_base & 0x000FFFFFFFFFF000ull;
+    enum ept_status status = ept_map_range(&ept, page, page, 4096, EPT_READ, EPT_MEMORY_UNCACHEABLE);
+    if (status != EPT_OK)
+        panic("EPT: cannot make the local APIC page 0x%lx read-only: %s", (unsigned long)page, ept_status_name(status));
+    apic_trap_configure(page, read_guest_physical, 0);
+    log_info("local APIC page 0x%lx: guest writes trapped (IPIs to other CPUs refused)", (unsigned long)page);
 }
 
 static __attribute__((noreturn)) void refuse(const char *what, const char *why)
@@ -92,7 +125,8 @@ static void offer_additions_package(const struct boot_info *boot)
  * the tables, which the guest can rewrite. */
 static void configure_ports(const struct hv_options *options, const struct acpi_power_config *power)
 {
-    struct guest_io_ports ports = { .console_base = options->console_port, .debug_exit = options->debug_exit_port };
+    struct guest_io_ports ports = { .console_base = options->console_port, .debug_exit = options->debug_exit_port,
+                                    .protect_pci_chipset = true };
     if (!power->fadt_valid) {
         log_warn("ACPI: no FADT: a guest power-off through ACPI will not be seen by vigil");
     } else {
@@ -100,6 +134,10 @@ static void configure_ports(const struct hv_options *options, const struct acpi_
             log_warn("ACPI: the firmware did not switch to ACPI mode (SCI_EN stays clear)");
         ports.pm1a_control = (uint16_t)power->fadt.pm1a_control_port;
         ports.pm1b_control = (uint16_t)power->fadt.pm1b_control_port;
+        if (power->fadt.reset_register_valid) {
+            ports.acpi_reset_port = power->fadt.reset_port;
+            ports.acpi_reset_value = power->fadt.reset_value;
+        }
     }
     vmexit_io_configure(&vcpu, &ports);
     vmexit_msr_configure(&vcpu);
@@ -215,6 +253,7 @@ const struct guest_end *guest_launch(struct boot_info *boot, const struct hv_opt
              (unsigned long)limit, ept.table_pages, (unsigned long)ept.mapped_1gb, (unsigned long)ept.mapped_2mb,
              (unsigned long)ept.mapped_4kb);
 
+    trap_apic_page();
     offer_additions_package(boot);
 
     struct guest_memory_writer writer = { identity_pointer, 0 };

@@ -1,8 +1,9 @@
 /*
  * Every CPU exception in the hypervisor is fatal and reported: vector and name,
  * error code, RIP, RSP, CR2 and a short stack dump, then the panic policy.
- * The one exception to that: a #GP at an instruction listed in the
- * .exception_fixup table (checked MSR access) resumes at its recovery label.
+ * Two exceptions to that: a #GP at an instruction listed in the .exception_fixup
+ * table (checked MSR access) resumes at its recovery label, and an NMI is counted
+ * (the hypervisor reflects it to the guest) and returns.
  */
 #include "arch/x86_64/exception.h"
 
@@ -11,6 +12,7 @@
 #include "hv/log.h"
 #include "hv/panic.h"
 
+#define VECTOR_NMI 2
 #define VECTOR_GENERAL_PROTECTION 13
 #define VECTOR_PAGE_FAULT 14
 
@@ -31,9 +33,18 @@ static bool apply_fixup(struct exception_frame *frame)
     return false;
 }
 
+volatile uint64_t exception_host_nmi_count;
+
 void exception_dispatch(struct exception_frame *frame)
 {
     static volatile int nesting;
+
+    /* An NMI while vigil runs (the guest's watchdog, a machine error report) is not
+     * vigil's fault: count it; the exit path reflects it to the guest. */
+    if (frame->vector == VECTOR_NMI) {
+        exception_host_nmi_count++;
+        return;
+    }
 
     if (frame->vector == VECTOR_GENERAL_PROTECTION && apply_fixup(frame))
         return;

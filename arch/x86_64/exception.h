@@ -24,6 +24,8 @@ struct exception_state {
 };
 
 void exception_dispatch(struct exception_frame *frame);
+/* NMIs taken in VMX root operation since boot (they return; nothing else does). */
+extern volatile uint64_t exception_host_nmi_count;
 /* "#GP general protection", ...; "external interrupt" for vectors 32 and up. */
 const char *exception_name(uint64_t vector);
 /* Prints the report (exception_report.c): "vigil: EXCEPTION <name> (vector N) error=...
