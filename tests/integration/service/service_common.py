@@ -63,6 +63,9 @@ class Session:
     def enter_json(self):
         ack = self.con.enter_json_mode(timeout=120, resend_every=2.0)
         assert ack.get("status") == S_OK and ack.get("result") == {"mode": "json"}, "mode json: %s" % dumps(ack)
+        # A round trip first: the console answers in order, so once it is back every
+        # repeated 'mode json' (resent while the boot was slow) has had its answer too.
+        self.result("help")
         self.con.stray.clear()  # acknowledgements/errors of repeated 'mode json'
         self.note("JSON mode")
 
