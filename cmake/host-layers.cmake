@@ -5,7 +5,7 @@ include(${VIGIL_SOURCE_DIR}/cmake/layers.cmake)
 
 set(VIGIL_LIB_SOURCES lib/format.c lib/text_builder.c lib/memmap.c lib/page_pool.c)
 set(VIGIL_GUEST_SVC_HOST_SOURCES
-  guest-svc/host/guest_service.c guest-svc/host/mailbox.c guest-svc/host/mailbox_receive.c guest-svc/host/operations.c guest-svc/host/service_state.c
+  guest-svc/host/guest_service.c guest-svc/host/mailbox.c guest-svc/host/mailbox_receive.c guest-svc/host/events.c guest-svc/host/operations.c guest-svc/host/service_state.c
   guest-svc/host/status_names.c guest-svc/host/heartbeat_monitor.c)
 
 function(vigil_host_layer target layer)

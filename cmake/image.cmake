@@ -14,6 +14,7 @@ set(VIGIL_IMAGE_SOURCES
   arch/x86_64/exception_stubs.S
   arch/x86_64/descriptors.c
   arch/x86_64/exception.c
+  arch/x86_64/exception_report.c
   arch/x86_64/vmx_capability.c
   arch/x86_64/cpu_access.c
   drivers/uart16550/uart16550.c
@@ -62,7 +63,9 @@ set(VIGIL_IMAGE_SOURCES
   hv/console/parse_human.c
   hv/console/parse_json.c
   hv/console/pending.c
+  hv/console/unicode_text.c
   guest-svc/host/guest_service.c
+  guest-svc/host/events.c
   guest-svc/host/mailbox.c
   guest-svc/host/mailbox_receive.c
   guest-svc/host/service_state.c

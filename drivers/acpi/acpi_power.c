@@ -18,12 +18,17 @@
 #define SCI_EN 1u
 
 /* A pointer to identity-mapped physical memory. The empty asm hides the constant
- * address from gcc's object-bounds analysis (-Warray-bounds on low fixed addresses). */
+ * address from gcc's object-bounds analysis (-Warray-bounds on low fixed addresses).
+ * Host unit tests provide the memory instead (acpi_power.h). */
 static const uint8_t *identity_pointer(uint64_t address)
 {
+#ifdef VIGIL_HOST_TEST
+    return acpi_host_test_physical(address);
+#else
     uintptr_t pointer = (uintptr_t)address;
     __asm__("" : "+r"(pointer));
     return (const uint8_t *)pointer;
+#endif
 }
 
 static const uint8_t *physical(uint64_t address, uint64_t length)
@@ -155,7 +160,7 @@ const char *acpi_power_off(const struct acpi_power_config *config, uint8_t exit_
     return failure;
 }
 
-void acpi_reset(const struct acpi_power_config *config)
+void acpi_reset_through_ports(const struct acpi_power_config *config)
 {
     if (config->fadt_valid && config->fadt.reset_register_valid)
         port_out8(config->fadt.reset_port, config->fadt.reset_value);
@@ -163,6 +168,11 @@ void acpi_reset(const struct acpi_power_config *config)
     /* full reset through the PCI reset control register */
     port_out8(BOARD_PC_RESET_CONTROL_PORT, BOARD_PC_RESET_CONTROL_HARD | BOARD_PC_RESET_CONTROL_RESET);
     port_out8(BOARD_PC_KEYBOARD_COMMAND_PORT, BOARD_PC_KEYBOARD_PULSE_RESET); /* keyboard controller pulse of the reset line */
+}
+
+void acpi_reset(const struct acpi_power_config *config)
+{
+    acpi_reset_through_ports(config);
     /* Last resort: a triple fault through an empty IDT. */
     struct __attribute__((packed)) { uint16_t limit; uint64_t base; } empty_idt = { 0, 0 };
     __asm__ volatile("lidt %0; int3" : : "m"(empty_idt));

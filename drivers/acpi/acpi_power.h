@@ -45,5 +45,13 @@ bool acpi_enable_mode(const struct acpi_fadt_info *fadt);
 const char *acpi_power_off(const struct acpi_power_config *config, uint8_t exit_code);
 /* Tries the saved FADT reset register, port 0xCF9, the keyboard controller, then a triple fault. */
 void acpi_reset(const struct acpi_power_config *config);
+/* The same without the triple fault: returns if the machine is still running. */
+void acpi_reset_through_ports(const struct acpi_power_config *config);
+
+#ifdef VIGIL_HOST_TEST
+/* Host unit tests provide physical memory (tests/unit/test_acpi_power.c): a pointer
+ * to the bytes at physical address, as the identity map gives on bare metal. */
+const uint8_t *acpi_host_test_physical(uint64_t address);
+#endif
 
 #endif

@@ -47,6 +47,7 @@ void guest_service_init(struct guest_service *service, const struct guest_servic
     zero_guest(region, VIGIL_SHARED_REGION_SIZE);
     uint64_t now = gs_now(service);
     heartbeat_monitor_init(&service->monitor, now);
+    gs_events_init(service, now);
 
     service->status->magic = VIGIL_STATUS_MAGIC;
     service->status->abi_version = VIGIL_ABI_VERSION;
@@ -202,7 +203,8 @@ void guest_service_guest_stopped(struct guest_service *service, enum guest_servi
     if (length)
         memcpy(text, detail, length);
     text[length] = '\0';
-    gs_emit(service, why, "%s", length ? text : (why == GUEST_EVENT_TRIPLE_FAULT ? "triple fault" : "guest stopped"));
+    gs_emit_stop(service, why, "%s",
+                 length ? text : (why == GUEST_EVENT_TRIPLE_FAULT ? "triple fault" : "guest stopped"));
     gs_mark_stopped(service);
 }
 

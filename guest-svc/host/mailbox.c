@@ -244,7 +244,7 @@ static void force_off(struct guest_service *service, const struct gs_finished *d
 {
     if (service->platform.force_guest_off)
         service->platform.force_guest_off(service->platform.context, reboot, reason);
-    gs_emit(service, GUEST_EVENT_GUEST_SHUTDOWN, "forced %s after %u ms%s: %s", reboot ? "reset" : "power off",
+    gs_emit_stop(service, GUEST_EVENT_GUEST_SHUTDOWN, "forced %s after %u ms%s: %s", reboot ? "reset" : "power off",
             (unsigned)timeout_ms, was_queued ? " (still queued)" : "", reason[0] ? reason : "no reason given");
     service->running = false; /* the callback must not queue to a guest that is gone */
     deliver_status(service, done, VIGIL_S_OK);

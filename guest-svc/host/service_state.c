@@ -74,20 +74,6 @@ uint64_t gs_now(const struct guest_service *service)
     return service->platform.now_ms ? service->platform.now_ms(service->platform.context) : 0;
 }
 
-void gs_emit(struct guest_service *service, enum guest_service_event_kind kind, const char *format, ...)
-{
-    struct guest_service_event event;
-    memset(&event, 0, sizeof(event));
-    event.kind = kind;
-    event.time_ms = gs_now(service);
-    va_list arguments;
-    va_start(arguments, format);
-    format_vstring(event.detail, sizeof(event.detail), format, arguments);
-    va_end(arguments);
-    if (service->platform.emit_event)
-        service->platform.emit_event(service->platform.context, &event);
-}
-
 void gs_log(struct guest_service *service, const char *format, ...)
 {
     if (!service->platform.log)

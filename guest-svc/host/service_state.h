@@ -94,6 +94,12 @@ struct guest_service {
     uint32_t log_window_count;
     uint64_t log_suppressed;
 
+    struct gs_event_bucket {
+        uint32_t tokens;
+        uint32_t dropped;       /* since the last event of this kind went out */
+        uint64_t refilled_ms;   /* when tokens were last topped up */
+    } event_buckets[GUEST_EVENT_KIND_COUNT];
+
     uint32_t next_request_id, next_sequence;
     bool in_flight_valid;
     struct gs_request in_flight;
@@ -118,7 +124,13 @@ void gs_refresh_time(struct guest_service *service, uint64_t now);
 
 /* ---- Platform wrappers (service_state.c) */
 uint64_t gs_now(const struct guest_service *service);
+/* ---- Events (events.c) */
+void gs_events_init(struct guest_service *service, uint64_t now);
+/* A guest-caused event, subject to the per-kind rate limit (guest_service.h). */
 void gs_emit(struct guest_service *service, enum guest_service_event_kind kind, const char *format, ...)
+    __attribute__((format(printf, 3, 4)));
+/* The guest stopped (at most once per run, since running is cleared with it): never dropped. */
+void gs_emit_stop(struct guest_service *service, enum guest_service_event_kind kind, const char *format, ...)
     __attribute__((format(printf, 3, 4)));
 void gs_log(struct guest_service *service, const char *format, ...) __attribute__((format(printf, 2, 3)));
 /* bounded strlen: at most max (if no NUL within max bytes, returns max) */

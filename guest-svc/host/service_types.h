@@ -22,12 +22,21 @@ enum guest_service_event_kind {
     GUEST_EVENT_GUEST_SHUTDOWN,   /* the guest powered off or announced its shutdown */
     GUEST_EVENT_TRIPLE_FAULT,
     GUEST_EVENT_HEARTBEAT_ANOMALY, /* counter went backwards or jumped absurdly */
+    GUEST_EVENT_KIND_COUNT,
 };
 struct guest_service_event {
     enum guest_service_event_kind kind;
     uint64_t time_ms;   /* platform now */
     char detail[128];   /* one line, e.g. the additions version, the gap, the reason */
+    uint32_t dropped;   /* events of this kind dropped by the rate limit since the last one emitted */
 };
+/* Guest-caused events are rate-limited per kind by a token bucket: a burst of
+ * GUEST_SERVICE_EVENT_BURST, then one per GUEST_SERVICE_EVENT_REFILL_MS; the rest is
+ * dropped and counted (the next event of that kind carries the count, and
+ * statistics.events_dropped the total). The event that tells the guest stopped
+ * (once per run) is never dropped. docs/security.md, "Console and events". */
+#define GUEST_SERVICE_EVENT_BURST 10u
+#define GUEST_SERVICE_EVENT_REFILL_MS 1000u
 const char *guest_service_event_name(enum guest_service_event_kind kind); /* "heartbeat-stopped", ... */
 
 /* ---- What the service needs from the hypervisor. */
@@ -93,6 +102,7 @@ struct guest_service_statistics {
     uint64_t requests_sent, requests_completed, requests_timed_out, requests_refused_busy;
     uint64_t chunks_received, bytes_streamed;
     uint64_t ticks;
+    uint64_t events_emitted, events_dropped;
 };
 
 #define GUEST_SERVICE_QUEUE_MAX 8

@@ -257,6 +257,8 @@ static void run_stats(struct console *console, struct console_request *request)
             {"chunks_received", statistics->chunks_received},
             {"bytes_streamed", statistics->bytes_streamed},
             {"ticks", statistics->ticks},
+            {"events_emitted", statistics->events_emitted},
+            {"events_dropped", statistics->events_dropped},
         };
         for (size_t i = 0; i < sizeof counters / sizeof counters[0]; i++) {
             if (!json)

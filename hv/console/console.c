@@ -23,7 +23,7 @@ static uint64_t now_ms(struct console *console)
 }
 
 static void json_event(struct console *console, const char *name, uint64_t time_ms, const char *detail,
-                       size_t detail_length)
+                       size_t detail_length, uint32_t dropped)
 {
     console_json_begin(console, NULL);
     json_writer_key(&console->writer, "event");
@@ -32,6 +32,10 @@ static void json_event(struct console *console, const char *name, uint64_t time_
     json_writer_uint(&console->writer, time_ms);
     json_writer_key(&console->writer, "detail");
     json_writer_string_bytes(&console->writer, detail, detail_length);
+    if (dropped > 0) {
+        json_writer_key(&console->writer, "dropped");
+        json_writer_uint(&console->writer, dropped);
+    }
     console_json_end(console);
 }
 
@@ -46,7 +50,7 @@ void console_init(const struct console_host *host, enum console_mode mode)
     if (version == NULL)
         version = "unknown";
     if (mode == CONSOLE_MODE_JSON) {
-        json_event(console, "console-ready", now_ms(console), version, strlen(version));
+        json_event(console, "console-ready", now_ms(console), version, strlen(version), 0);
         return;
     }
     console_print(console, "vigil ");
@@ -144,7 +148,7 @@ void console_event(const struct guest_service_event *event)
     while (detail_length < sizeof event->detail && event->detail[detail_length] != '\0')
         detail_length++;
     if (console->mode == CONSOLE_MODE_JSON) {
-        json_event(console, name, event->time_ms, event->detail, detail_length);
+        json_event(console, name, event->time_ms, event->detail, detail_length, event->dropped);
         return;
     }
     console_async_begin(console);
@@ -154,6 +158,8 @@ void console_event(const struct guest_service_event *event)
         console_print(console, ": ");
         console_print_sanitized(console, event->detail, detail_length);
     }
+    if (event->dropped > 0)
+        console_printf(console, " (%lu earlier %s event(s) dropped: rate limit)", (unsigned long)event->dropped, name);
     console_print(console, "\n");
 }
 

@@ -3,6 +3,8 @@
 
 #include <string.h>
 
+#include "hv/console/unicode_text.h"
+
 void json_writer_init(struct json_writer *writer, char *buffer, size_t size, json_writer_flush_fn flush,
                       void *flush_context)
 {
@@ -82,44 +84,29 @@ void json_writer_object_end(struct json_writer *writer) { end(writer, '}'); }
 void json_writer_array_begin(struct json_writer *writer) { begin(writer, '['); }
 void json_writer_array_end(struct json_writer *writer) { end(writer, ']'); }
 
-size_t json_utf8_sequence_length(const uint8_t *data, size_t length)
+static void escape_unit(struct json_writer *writer, uint16_t unit)
 {
-    if (length == 0)
-        return 0;
-    uint8_t lead = data[0];
-    if (lead < 0x80)
-        return 1;
-    size_t count;
-    uint8_t low = 0x80, high = 0xBF;
-    if (lead >= 0xC2 && lead <= 0xDF)
-        count = 2;
-    else if (lead >= 0xE0 && lead <= 0xEF) {
-        count = 3;
-        if (lead == 0xE0)
-            low = 0xA0;
-        else if (lead == 0xED)
-            high = 0x9F;
-    } else if (lead >= 0xF0 && lead <= 0xF4) {
-        count = 4;
-        if (lead == 0xF0)
-            low = 0x90;
-        else if (lead == 0xF4)
-            high = 0x8F;
-    } else
-        return 0;
-    if (length < count || data[1] < low || data[1] > high)
-        return 0;
-    for (size_t i = 2; i < count; i++)
-        if ((data[i] & 0xC0) != 0x80)
-            return 0;
-    return count;
+    static const char hex[] = "0123456789abcdef";
+    char text[6] = {'\\', 'u', hex[unit >> 12], hex[(unit >> 8) & 15], hex[(unit >> 4) & 15], hex[unit & 15]};
+    json_writer_raw(writer, text, sizeof text);
 }
 
 static void escape_byte(struct json_writer *writer, uint8_t byte)
 {
-    static const char hex[] = "0123456789abcdef";
-    char text[6] = {'\\', 'u', '0', '0', hex[byte >> 4], hex[byte & 15]};
-    json_writer_raw(writer, text, sizeof text);
+    escape_unit(writer, byte);
+}
+
+/* A hidden character (unicode_text.h) as \uXXXX, or a surrogate pair beyond the BMP
+ * (RFC 8259 §7), so a viewer of the JSON text sees it spelled out. */
+static void escape_code_point(struct json_writer *writer, uint32_t code_point)
+{
+    if (code_point < 0x10000) {
+        escape_unit(writer, (uint16_t)code_point);
+        return;
+    }
+    code_point -= 0x10000;
+    escape_unit(writer, (uint16_t)(0xD800 | code_point >> 10));
+    escape_unit(writer, (uint16_t)(0xDC00 | (code_point & 0x3FF)));
 }
 
 static void string_body(struct json_writer *writer, const uint8_t *data, size_t length)
@@ -154,10 +141,14 @@ static void string_body(struct json_writer *writer, const uint8_t *data, size_t 
             escape_byte(writer, c); /* other control characters and DEL */
             i++;
         } else {
-            size_t count = json_utf8_sequence_length(data + i, length - i);
+            uint32_t code_point;
+            size_t count = unicode_utf8_decode(data + i, length - i, &code_point);
             if (count == 0) {
                 escape_byte(writer, c);
                 i++;
+            } else if (unicode_is_hidden(code_point)) {
+                escape_code_point(writer, code_point);
+                i += count;
             } else {
                 json_writer_raw(writer, (const char *)data + i, count);
                 i += count;

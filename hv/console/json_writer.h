@@ -49,8 +49,4 @@ void json_writer_raw(struct json_writer *writer, const char *data, size_t length
 /* Hands the buffered output to the flush function (bounded mode: no-op). */
 void json_writer_flush(struct json_writer *writer);
 
-/* Length of the well-formed UTF-8 sequence at data[0..length), or 0 if the byte
- * there does not start one (also used to split output at character boundaries). */
-size_t json_utf8_sequence_length(const uint8_t *data, size_t length);
-
 #endif

@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "hv/console/console_internal.h"
+#include "hv/console/unicode_text.h"
 #include "lib/format.h"
 
 void console_write(struct console *console, const char *data, size_t length)
@@ -35,20 +36,49 @@ void console_printf(struct console *console, const char *format, ...)
     console_write(console, buffer, (size_t)length);
 }
 
-void console_print_sanitized(struct console *console, const char *text, size_t length)
+/* Text in human mode (docs/console-protocol.md, "Guest text"): printable ASCII and
+ * well-formed UTF-8 of visible characters as they are; every other byte as \xNN,
+ * hidden and bidi characters as \u{NNNN}; for guest text the backslash doubled too,
+ * so an escape in the output always means vigil wrote it. */
+static void print_escaped(struct console *console, const char *text, size_t length, bool double_backslash)
 {
     static const char hex[] = "0123456789abcdef";
-    size_t start = 0;
-    for (size_t i = 0; i < length; i++) {
-        uint8_t c = (uint8_t)text[i];
-        if ((c >= 0x20 && c != 0x7F) || c == '\t')
+    const uint8_t *bytes = (const uint8_t *)text;
+    size_t start = 0, i = 0;
+    while (i < length) {
+        uint8_t c = bytes[i];
+        if (c >= 0x20 && c < 0x7F && (c != '\\' || !double_backslash)) {
+            i++;
             continue;
+        }
+        uint32_t code_point = 0;
+        size_t count = c >= 0x80 ? unicode_utf8_decode(bytes + i, length - i, &code_point) : 0;
+        if (count > 0 && !unicode_is_hidden(code_point)) {
+            i += count;
+            continue;
+        }
         console_write(console, text + start, i - start);
-        char escaped[4] = {'\\', 'x', hex[c >> 4], hex[c & 15]};
-        console_write(console, escaped, sizeof escaped);
-        start = i + 1;
+        if (c == '\\') {
+            console_write(console, "\\\\", 2);
+            i++;
+        } else if (count > 0) {
+            char escaped[12];
+            int written = format_string(escaped, sizeof escaped, "\\u{%04x}", (unsigned)code_point);
+            console_write(console, escaped, (size_t)written);
+            i += count;
+        } else {
+            char escaped[4] = {'\\', 'x', hex[c >> 4], hex[c & 15]};
+            console_write(console, escaped, sizeof escaped);
+            i++;
+        }
+        start = i;
     }
     console_write(console, text + start, length - start);
+}
+
+void console_print_sanitized(struct console *console, const char *text, size_t length)
+{
+    print_escaped(console, text, length, true);
 }
 
 void console_prompt(struct console *console)
@@ -226,6 +256,6 @@ void console_reply_invalid(struct console *console, const struct console_target 
     }
     if (strncmp(text, "usage:", 6) != 0)
         console_print(console, "error: ");
-    console_print_sanitized(console, text, strlen(text));
+    print_escaped(console, text, strlen(text), false); /* vigil's words and the operator's */
     console_print(console, "\n");
 }

@@ -90,12 +90,12 @@ static void json_stream(struct console *console, struct console_slot *slot, unsi
     slot->carry_length[which] = (uint8_t)used;
 }
 
-/* ---- Human streaming: whole lines; stderr lines marked. */
+/* ---- Human streaming: whole lines, each marked with its stream so that no guest
+ * output can pass for a prompt, an event or a result line (console-protocol.md). */
 static void human_line(struct console *console, struct console_slot *slot, unsigned which)
 {
     console_async_begin(console);
-    if (which == STREAM_ERR)
-        console_print(console, "stderr: ");
+    console_print(console, which == STREAM_ERR ? "stderr: " : "stdout: ");
     console_print_sanitized(console, slot->line[which], slot->line_length[which]);
     console_print(console, "\n");
     slot->line_length[which] = 0;

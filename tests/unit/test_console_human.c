@@ -264,7 +264,8 @@ static void test_exec_streams_lines_and_exit_code(void **state)
     fake_stream_text(request, VIGIL_MESSAGE_STDERR, "warn\x1b\n");
     fake_stream_text(request, VIGIL_MESSAGE_STDOUT, "tail");
     fake_complete(request, VIGIL_S_OK, 3, 0, NULL);
-    assert_string_equal(fake_output(), "\nhello world\nsecond\nstderr: warn\\x1b\ntail\nexec 1: exit code 3\n");
+    assert_string_equal(fake_output(),
+                        "\nstdout: hello world\nstdout: second\nstderr: warn\\x1b\nstdout: tail\nexec 1: exit code 3\n");
     assert_int_equal(console_requests_in_flight(), 0);
     /* the prompt comes back on the tick */
     fake_output_clear();
@@ -306,7 +307,7 @@ static void test_async_completion_after_more_input(void **state)
     fake_stream_text(exec, VIGIL_MESSAGE_STDOUT, "line\n");
     fake_complete(param, VIGIL_S_OK, 0, 0, "blue");
     console_tick();
-    assert_string_equal(fake_output(), "stat\nline\ncolor = blue\nvigil> stat");
+    assert_string_equal(fake_output(), "stat\nstdout: line\ncolor = blue\nvigil> stat");
     type_text("us\r");
     assert_output_has("guest running: yes\n"); /* "status" ran with what was typed before */
     fake_output_clear();
@@ -510,7 +511,7 @@ static void test_poweroff(void **state)
 static void test_events(void **state)
 {
     (void)state;
-    struct guest_service_event event = {GUEST_EVENT_HEARTBEAT_STOPPED, 61000, "no beat for 10000 ms"};
+    struct guest_service_event event = {GUEST_EVENT_HEARTBEAT_STOPPED, 61000, "no beat for 10000 ms", 0};
     fake_output_clear();
     console_event(&event);
     assert_string_equal(fake_output(), "\nevent: heartbeat-stopped: no beat for 10000 ms\n");
@@ -526,6 +527,13 @@ static void test_events(void **state)
     fake_output_clear();
     console_event(&event);
     assert_string_equal(fake_output(), "event: additions-registered\n");
+    /* the rate limit's count of dropped events of the kind */
+    event.dropped = 2990;
+    strcpy(event.detail, "x");
+    fake_output_clear();
+    console_event(&event);
+    assert_string_equal(fake_output(), "event: additions-registered: x (2990 earlier additions-registered event(s) "
+                                       "dropped: rate limit)\n");
 }
 
 static void test_mode_switch(void **state)

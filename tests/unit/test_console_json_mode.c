@@ -134,8 +134,8 @@ static void test_event_interleaved_with_stream(void **state)
     uint8_t chunk[4000];
     for (size_t i = 0; i < sizeof chunk; i++)
         chunk[i] = (uint8_t)(i * 37 + 11); /* every byte value, binary */
-    struct guest_service_event stopped = {GUEST_EVENT_HEARTBEAT_STOPPED, 70000, "no beat for 10000 ms \"quoted\"\n"};
-    struct guest_service_event resumed = {GUEST_EVENT_HEARTBEAT_RESUMED, 71000, "after 11000 ms"};
+    struct guest_service_event stopped = {GUEST_EVENT_HEARTBEAT_STOPPED, 70000, "no beat for 10000 ms \"quoted\"\n", 0};
+    struct guest_service_event resumed = {GUEST_EVENT_HEARTBEAT_RESUMED, 71000, "after 11000 ms", 7};
     fake_stream(exec, VIGIL_MESSAGE_STDOUT, chunk, 1500);
     console_event(&stopped);
     fake_stream(exec, VIGIL_MESSAGE_STDERR, chunk + 1500, 1000);
@@ -147,7 +147,7 @@ static void test_event_interleaved_with_stream(void **state)
     assert_true(lines >= 8);
     assert_non_null(strstr(fake_output(), "{\"event\":\"heartbeat-stopped\",\"time_ms\":70000,\"detail\":\"no beat for "
                                           "10000 ms \\\"quoted\\\"\\n\"}\n"));
-    assert_non_null(strstr(fake_output(), "{\"event\":\"heartbeat-resumed\",\"time_ms\":71000,\"detail\":\"after 11000 ms\"}\n"));
+    assert_non_null(strstr(fake_output(), "{\"event\":\"heartbeat-resumed\",\"time_ms\":71000,\"detail\":\"after 11000 ms\",\"dropped\":7}\n"));
     assert_non_null(strstr(fake_output(), "{\"id\":11,\"status\":0"));
     /* the last line is the exec's response */
     const char *last = fake_output() + fake_output_length() - 1;
@@ -279,7 +279,7 @@ static void test_timesync_stats_log_help_mode(void **state)
             "{\"id\":3,\"status\":0,\"status_name\":\"S_OK\",\"result\":{\"exits\":{\"CPUID\":12,\"IO_INSTRUCTION\":345,"
             "\"PREEMPTION_TIMER\":6789},\"service\":{\"doorbells\":42,\"doorbells_rate_limited\":0,\"messages_"
             "rejected\":0,\"replies_unsolicited\":0,\"requests_sent\":7,\"requests_completed\":0,\"requests_timed_"
-            "out\":0,\"requests_refused_busy\":0,\"chunks_received\":0,\"bytes_streamed\":0,\"ticks\":0}}}\n");
+            "out\":0,\"requests_refused_busy\":0,\"chunks_received\":0,\"bytes_streamed\":0,\"ticks\":0,\"events_emitted\":0,\"events_dropped\":0}}}\n");
     request("{\"id\":4,\"cmd\":\"log\",\"level\":3}",
             "{\"id\":4,\"status\":0,\"status_name\":\"S_OK\",\"result\":{\"level\":3,\"level_name\":\"debug\"}}\n");
     request("{\"id\":5,\"cmd\":\"help\"}",

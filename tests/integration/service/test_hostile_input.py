@@ -110,7 +110,7 @@ def test_human_mode_noise(s):
     con.expect(r"\^C", timeout=sc.WAIT)
     con.send_raw(b"\x1b[A\x1b[Bexec echo after all that\r")  # arrow keys are ignored silently
     con.expect(r"^exec \d+ started$", timeout=sc.WAIT)
-    con.expect(r"^after all that$", timeout=sc.WAIT)
+    con.expect(r"^stdout: after all that$", timeout=sc.WAIT)
     con.expect(r"^exec \d+: exit code 0$", timeout=sc.WAIT)
     # (the runner's --reject-guest 'agent: exec hang' checks that the cancelled line never ran)
     s.enter_json()
