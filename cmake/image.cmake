@@ -46,6 +46,7 @@ set(VIGIL_IMAGE_SOURCES
   hv/console/parse_human.c
   hv/console/parse_json.c
   hv/console/pending.c
+  hv/console/base64.c
   guest-svc/host/guest_service.c
   guest-svc/host/mailbox.c
   guest-svc/host/operations.c

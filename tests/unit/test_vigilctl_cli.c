@@ -1,4 +1,4 @@
-/* vigilctl's command line and output formatting (tools/vigilctl/cli.c, format.c). */
+/* vigilctl's command line and output formatting (tools/vigilctl/cli_parse.c, cli_help.c, format.c). */
 #define _GNU_SOURCE
 #include <setjmp.h>
 #include <stdarg.h>
@@ -208,9 +208,9 @@ static const char *capture_end(struct capture *c)
     return c->text;
 }
 
-static struct vj_value *json(const char *text)
+static json_t *json(const char *text)
 {
-    struct vj_value *v = vj_parse(text, strlen(text), NULL, 0);
+    json_t *v = vj_parse_object(text, strlen(text), NULL, 0);
     assert_non_null(v);
     return v;
 }
@@ -218,7 +218,7 @@ static struct vj_value *json(const char *text)
 static void test_status_and_info(void **state)
 {
     (void)state;
-    struct vj_value *status = json("{\"hypervisor\":\"0.1.0\",\"uptime_ms\":3723000,\"guest_running\":true,"
+    json_t *status = json("{\"hypervisor\":\"0.1.0\",\"uptime_ms\":3723000,\"guest_running\":true,"
                                    "\"additions_registered\":false,\"additions_version\":null,\"os_name\":null,"
                                    "\"computer_name\":\"a\\u0007b\",\"heartbeat_percentage\":null,"
                                    "\"is_heartbeating\":null,\"time_sync\":true}");
@@ -233,9 +233,9 @@ static void test_status_and_info(void **state)
     assert_non_null(strstr(text, "computer name:         a\\x07b\n")); /* control characters shown */
     assert_non_null(strstr(text, "time sync:             on\n"));
     free(c.text);
-    vj_free(status);
+    json_decref(status);
 
-    struct vj_value *guest = json("{\"additions_version\":\"vigil-agent 1.0.0\",\"os_name\":\"vigil test guest\","
+    json_t *guest = json("{\"additions_version\":\"vigil-agent 1.0.0\",\"os_name\":\"vigil test guest\","
                                   "\"computer_name\":\"agent-guest\",\"heartbeat_percentage\":98,"
                                   "\"is_heartbeating\":true,\"time_sync\":false,\"can_shutdown\":false}");
     capture_begin(&c);
@@ -246,13 +246,13 @@ static void test_status_and_info(void **state)
     assert_non_null(strstr(text, "HeartbeatPercentage:   98\n"));
     assert_non_null(strstr(text, "IsHostTimeSyncEnabled: false\n"));
     free(c.text);
-    vj_free(guest);
+    json_decref(guest);
 }
 
 static void test_heartbeat_and_stats(void **state)
 {
     (void)state;
-    struct vj_value *hb = json("{\"state\":\"not started\",\"heartbeating\":false,\"period_ms\":1000,"
+    json_t *hb = json("{\"state\":\"not started\",\"heartbeating\":false,\"period_ms\":1000,"
                                "\"failure_interval_ms\":10000,\"percentage\":0,\"percentage_1_minute\":0,"
                                "\"percentage_5_minutes\":0,\"percentage_15_minutes\":0,\"last_beat_age_ms\":null,"
                                "\"longest_gap_ms\":0,\"beats_total\":0,\"anomalies_backwards\":1,\"anomalies_jumps\":2}");
@@ -265,9 +265,9 @@ static void test_heartbeat_and_stats(void **state)
     assert_non_null(strstr(text, "failure interval:      10.0 s\n"));
     assert_non_null(strstr(text, "anomalies:             1 backwards, 2 jumps\n"));
     free(c.text);
-    vj_free(hb);
+    json_decref(hb);
 
-    struct vj_value *stats = json("{\"exits\":{\"cpuid\":3,\"io\":20},\"service\":{\"doorbells\":5}}");
+    json_t *stats = json("{\"exits\":{\"cpuid\":3,\"io\":20},\"service\":{\"doorbells\":5}}");
     capture_begin(&c);
     vctl_print_stats(c.out, stats);
     text = capture_end(&c);
@@ -275,20 +275,20 @@ static void test_heartbeat_and_stats(void **state)
     assert_non_null(strstr(text, "  total                              23\n"));
     assert_non_null(strstr(text, "  doorbells                           5\n"));
     free(c.text);
-    vj_free(stats);
+    json_decref(stats);
 }
 
 static void test_metrics(void **state)
 {
     (void)state;
-    struct vj_value *status = json("{\"hypervisor\":\"0.1.0\",\"uptime_ms\":1500,\"guest_running\":true,"
+    json_t *status = json("{\"hypervisor\":\"0.1.0\",\"uptime_ms\":1500,\"guest_running\":true,"
                                    "\"additions_registered\":true,\"additions_version\":\"v \\\"1\\\"\",\"os_name\":null,"
                                    "\"computer_name\":\"host\",\"time_sync\":true}");
-    struct vj_value *hb = json("{\"heartbeating\":true,\"percentage\":100,\"percentage_1_minute\":99,"
+    json_t *hb = json("{\"heartbeating\":true,\"percentage\":100,\"percentage_1_minute\":99,"
                                "\"percentage_5_minutes\":98,\"percentage_15_minutes\":97,\"period_ms\":1000,"
                                "\"failure_interval_ms\":10000,\"last_beat_age_ms\":250,\"longest_gap_ms\":1000,"
                                "\"beats_total\":42,\"anomalies_backwards\":0,\"anomalies_jumps\":1}");
-    struct vj_value *stats = json("{\"exits\":{\"total\":23,\"cpuid\":3,\"io\":20},\"service\":{\"doorbells\":5,"
+    json_t *stats = json("{\"exits\":{\"total\":23,\"cpuid\":3,\"io\":20},\"service\":{\"doorbells\":5,"
                                   "\"requests_completed\":4}}");
     const char *labels[] = {"host", "host=bmc1"};
     struct capture c;
@@ -341,9 +341,9 @@ static void test_metrics(void **state)
     assert_string_equal(text, "# HELP vigil_up Whether vigil's console answered vigilctl (1) or not (0).\n"
                               "# TYPE vigil_up gauge\nvigil_up 0\n");
     free(c.text);
-    vj_free(status);
-    vj_free(hb);
-    vj_free(stats);
+    json_decref(status);
+    json_decref(hb);
+    json_decref(stats);
 }
 
 static void test_errors_and_helpers(void **state)

@@ -89,10 +89,10 @@ static bool fake_read_line(struct fake *f)
     }
     f->last[n] = '\0';
     f->last_id = 0;
-    struct vj_value *v = vj_parse(f->last, n, NULL, 0);
+    json_t *v = vj_parse_object(f->last, n, NULL, 0);
     if (v != NULL)
         vj_get_u64(v, "id", &f->last_id);
-    vj_free(v);
+    json_decref(v);
     return true;
 }
 
@@ -112,6 +112,28 @@ static void fake_handshake(struct fake *f, bool human)
                 (unsigned long long)f->last_id);
 }
 
+/* Request members for vctl_send/vctl_call, parsed from JSON text; released after
+ * all tests (kept reachable until then). */
+static json_t *kept_members[64];
+static size_t kept_count;
+
+static json_t *members(const char *json_text)
+{
+    json_t *value = json_loads(json_text, 0, NULL);
+    assert_non_null(value);
+    assert_true(kept_count < sizeof kept_members / sizeof kept_members[0]);
+    kept_members[kept_count++] = value;
+    return value;
+}
+
+static int release_members(void **state)
+{
+    (void)state;
+    while (kept_count > 0)
+        json_decref(kept_members[--kept_count]);
+    return 0;
+}
+
 static void *fake_main(void *arg)
 {
     struct fake *f = arg;
@@ -126,7 +148,7 @@ struct fixture {
     int logs_seen;
 };
 
-static void on_event(void *context, const struct vj_value *event)
+static void on_event(void *context, const json_t *event)
 {
     (void)event;
     ((struct fixture *)context)->events_seen++;
@@ -207,10 +229,10 @@ static void test_handshake_and_request(void **state)
     assert_true(running);
     vctl_request_release(&r);
     /* the backlog's event was not queued; the live one was */
-    struct vj_value *event = NULL;
+    json_t *event = NULL;
     assert_int_equal(vctl_next_event(fx->client, 0, &event), VCTL_OK);
     assert_string_equal(vj_get_string(event, "event", NULL), "heartbeat-stopped");
-    vj_free(event);
+    json_decref(event);
     assert_int_equal(vctl_next_event(fx->client, 0, &event), VCTL_E_TIMEOUT);
     assert_int_equal(fx->events_seen, 1);
     struct vctl_client_counters counters;
@@ -283,11 +305,11 @@ static void test_partial_lines(void **state)
     assert_int_equal(vctl_enter_json(fx->client, 5000), VCTL_OK);
     struct vctl_request r;
     vctl_request_init(&r);
-    assert_int_equal(vctl_call(fx->client, &r, "param", "\"action\":\"get\",\"name\":\"x\"", 5000), VCTL_OK);
+    assert_int_equal(vctl_call(fx->client, &r, "param", members("{\"action\":\"get\",\"name\":\"x\"}"), 5000), VCTL_OK);
     size_t n = 0;
     const char *value = vj_get_string(vctl_response_result(&r), "value", &n);
-    assert_int_equal(n, 3);
-    assert_memory_equal(value, "a\xff" "b", 3);
+    assert_int_equal(n, 4); /* \u00ff is the character U+00FF: UTF-8 C3 BF */
+    assert_memory_equal(value, "a\xc3\xbf" "b", 4);
     vctl_request_release(&r);
     finish(fx);
 }
@@ -415,14 +437,15 @@ static void test_response_without_status(void **state)
 }
 
 struct collected {
-    char out[256];
+    char out[600];
     size_t out_length;
     int chunks;
 };
 
-static void collect(void *context, const char *stream, const char *data, size_t length)
+static void collect(void *context, const char *stream, const char *data, size_t length, const json_t *line)
 {
     struct collected *c = context;
+    assert_non_null(vj_get(line, "stream"));
     c->chunks++;
     const char *tag = strcmp(stream, "stderr") == 0 ? "E:" : "O:";
     memcpy(c->out + c->out_length, tag, 2);
@@ -435,10 +458,10 @@ static void script_exec_disconnects(struct fake *f)
     fake_handshake(f, false);
     FAKE_ASSERT(fake_read_line(f));
     unsigned long long id = f->last_id;
-    fake_writef(f, "{\"id\":%llu,\"stream\":\"stdout\",\"data\":\"one\\n\"}\r\n", id);
+    fake_writef(f, "{\"id\":%llu,\"stream\":\"stdout\",\"data_b64\":\"b25lCg==\"}\r\n", id);
     fake_write(f, "{\"event\":\"heartbeat-stopped\",\"time_ms\":1,\"detail\":\"x\"}\r\n");
-    fake_writef(f, "{\"id\":%llu,\"stream\":\"stderr\",\"data\":\"two\\n\"}\r\n", id);
-    fake_writef(f, "{\"id\":%llu,\"stream\":\"stdout\",\"data\":\"three\"}", id); /* no newline: then EOF */
+    fake_writef(f, "{\"id\":%llu,\"stream\":\"stderr\",\"data_b64\":\"dHdvCg==\"}\r\n", id);
+    fake_writef(f, "{\"id\":%llu,\"stream\":\"stdout\",\"data_b64\":\"dGhyZWU=\"}", id); /* no newline: then EOF */
     shutdown(f->fd, SHUT_WR);
     while (fake_read_line(f)) {
     }
@@ -454,16 +477,65 @@ static void test_disconnect_mid_stream_keeps_output(void **state)
     vctl_request_init(&r);
     r.on_stream = collect;
     r.stream_context = &got;
-    assert_int_equal(vctl_call(fx->client, &r, "exec", "\"argv\":[\"x\"]", 5000), VCTL_E_CLOSED);
+    assert_int_equal(vctl_call(fx->client, &r, "exec", members("{\"argv\":[\"x\"]}"), 5000), VCTL_E_CLOSED);
     assert_int_equal(got.chunks, 3);
     assert_int_equal(got.out_length, strlen("O:one\nE:two\nO:three"));
     assert_memory_equal(got.out, "O:one\nE:two\nO:three", got.out_length);
     assert_non_null(strstr(vctl_client_error(fx->client), "closed the connection before answering 'exec'"));
     assert_true(vctl_client_closed(fx->client));
     /* the interleaved event is still there */
-    struct vj_value *event = NULL;
+    json_t *event = NULL;
     assert_int_equal(vctl_next_event(fx->client, 0, &event), VCTL_OK);
-    vj_free(event);
+    json_decref(event);
+    vctl_request_release(&r);
+    finish(fx);
+}
+
+/* Every byte value in three lines cut at 100 and 156 bytes (padding "==", "=",
+ * "=="), a line that is not base64 in between, then the response. */
+static void script_exec_binary(struct fake *f)
+{
+    fake_handshake(f, false);
+    FAKE_ASSERT(fake_read_line(f));
+    unsigned long long id = f->last_id;
+    static const char *const pieces[] = {
+        "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8gISIjJCUmJygpKissLS4vMDEyMzQ1Njc4OTo7PD0+P0BBQkNERUZHSElKS0xNTk9QUVJT"
+        "VFVWV1hZWltcXV5fYGFiYw==",
+        "ZGVmZ2hpamtsbW5vcHFyc3R1dnd4eXp7fH1+f4CBgoOEhYaHiImKi4yNjo+QkZKTlJWWl5iZmps=",
+        "nJ2en6ChoqOkpaanqKmqq6ytrq+wsbKztLW2t7i5uru8vb6/wMHCw8TFxsfIycrLzM3Oz9DR0tPU1dbX2Nna29zd3t/g4eLj5OXm5+jp6uvs7e7v"
+        "8PHy8/T19vf4+fr7/P3+/w==",
+    };
+    fake_writef(f, "{\"id\":%llu,\"stream\":\"stdout\",\"data_b64\":\"%s\"}\r\n", id, pieces[0]);
+    fake_writef(f, "{\"id\":%llu,\"stream\":\"stdout\",\"data_b64\":\"not base64!\"}\r\n", id);
+    fake_writef(f, "{\"id\":%llu,\"stream\":\"stdout\",\"data_b64\":\"%s\"}\r\n", id, pieces[1]);
+    fake_writef(f, "{\"id\":%llu,\"stream\":\"stderr\",\"data_b64\":\"%s\"}\r\n", id, pieces[2]);
+    fake_writef(f, "{\"id\":%llu,\"status\":0,\"status_name\":\"S_OK\",\"exit_code\":0}\r\n", id);
+    while (fake_read_line(f)) {
+    }
+}
+
+static void test_exec_output_decoded_byte_for_byte(void **state)
+{
+    (void)state;
+    struct fixture *fx = start(script_exec_binary);
+    assert_int_equal(vctl_enter_json(fx->client, 5000), VCTL_OK);
+    struct collected got = {0};
+    struct vctl_request r;
+    vctl_request_init(&r);
+    r.on_stream = collect;
+    r.stream_context = &got;
+    assert_int_equal(vctl_call(fx->client, &r, "exec", members("{\"argv\":[\"cat\"]}"), 5000), VCTL_OK);
+    assert_int_equal(got.chunks, 3); /* the line that is not base64 is dropped, */
+    struct vctl_client_counters counters;
+    vctl_client_counters(fx->client, &counters);
+    assert_int_equal(counters.malformed_lines, 1); /* and counted as malformed */
+    assert_int_equal(r.streamed_bytes, 256);
+    assert_int_equal(got.out_length, 256 + 3 * 2);
+    for (unsigned i = 0; i < 256; i++) {
+        size_t at = i + 2 * (i < 100 ? 1 : i < 156 ? 2 : 3); /* after each piece's tag */
+        assert_int_equal((unsigned char)got.out[at], i);
+    }
+    assert_memory_equal(got.out + 156 + 4, "E:", 2);
     vctl_request_release(&r);
     finish(fx);
 }
@@ -485,7 +557,7 @@ static void test_final_line_without_newline(void **state)
     assert_int_equal(vctl_enter_json(fx->client, 5000), VCTL_OK);
     struct vctl_request r;
     vctl_request_init(&r);
-    assert_int_equal(vctl_call(fx->client, &r, "exec", "\"argv\":[\"x\"]", 5000), VCTL_OK);
+    assert_int_equal(vctl_call(fx->client, &r, "exec", members("{\"argv\":[\"x\"]}"), 5000), VCTL_OK);
     int64_t code;
     assert_true(vj_get_i64(r.response, "exit_code", &code));
     assert_int_equal(code, 3);
@@ -518,8 +590,8 @@ static void test_responses_out_of_order(void **state)
     struct vctl_request a, b;
     vctl_request_init(&a);
     vctl_request_init(&b);
-    assert_int_equal(vctl_send(fx->client, &a, "exec", "\"argv\":[\"sleep\",\"1\"]"), VCTL_OK);
-    assert_int_equal(vctl_send(fx->client, &b, "param", "\"action\":\"list\""), VCTL_OK);
+    assert_int_equal(vctl_send(fx->client, &a, "exec", members("{\"argv\":[\"sleep\",\"1\"]}")), VCTL_OK);
+    assert_int_equal(vctl_send(fx->client, &b, "param", members("{\"action\":\"list\"}")), VCTL_OK);
     assert_int_equal(vctl_wait(fx->client, &a, 5000), VCTL_OK);
     assert_true(b.done); /* answered first, kept */
     assert_int_equal(b.streamed_count, 1);
@@ -539,11 +611,11 @@ static void test_request_too_long(void **state)
     (void)state;
     struct fixture *fx = start(script_json_already);
     assert_int_equal(vctl_enter_json(fx->client, 5000), VCTL_OK);
-    char members[1200];
-    snprintf(members, sizeof members, "\"reason\":\"%01100d\"", 0);
+    char text[1200];
+    snprintf(text, sizeof text, "{\"reason\":\"%01100d\"}", 0);
     struct vctl_request r;
     vctl_request_init(&r);
-    assert_int_equal(vctl_send(fx->client, &r, "shutdown", members), VCTL_E_USAGE);
+    assert_int_equal(vctl_send(fx->client, &r, "shutdown", members(text)), VCTL_E_USAGE);
     assert_non_null(strstr(vctl_client_error(fx->client), "at most 1024 bytes"));
     vctl_request_release(&r);
     finish(fx);
@@ -743,7 +815,7 @@ static void expected_line(char *out, size_t size, size_t n, int pace_ms)
 }
 
 static const char pace_request[] = "{\"id\":100,\"cmd\":\"param\",\"action\":\"get\",\"name\":\"Guest/Name\"}\r";
-#define PACE_MEMBERS "\"action\":\"get\",\"name\":\"Guest/Name\""
+#define PACE_MEMBERS members("{\"action\":\"get\",\"name\":\"Guest/Name\"}")
 
 static void test_pacing_one_request(void **state)
 {
@@ -910,6 +982,7 @@ int main(void)
         cmocka_unit_test(test_malformed_answer_is_protocol_error),
         cmocka_unit_test(test_response_without_status),
         cmocka_unit_test(test_disconnect_mid_stream_keeps_output),
+        cmocka_unit_test(test_exec_output_decoded_byte_for_byte),
         cmocka_unit_test(test_final_line_without_newline),
         cmocka_unit_test(test_responses_out_of_order),
         cmocka_unit_test(test_request_too_long),
@@ -923,5 +996,5 @@ int main(void)
         cmocka_unit_test(test_pacing_settings),
         cmocka_unit_test(test_pacing_real_clock),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    return cmocka_run_group_tests(tests, NULL, release_members);
 }
