@@ -193,6 +193,70 @@ static void test_commands(void **state)
         assert_int_equal(vctl_command_lookup(vctl_command_name((enum vctl_command)i)), i);
 }
 
+/* The getopt_long forms: attached values, '=' values, grouped short options,
+ * abbreviations, and the errors getopt reports, in vigilctl's words. Each parse
+ * starts afresh (getopt keeps its state in globals). */
+static void test_getopt_forms(void **state)
+{
+    (void)state;
+    struct vctl_cli cli;
+    assert_int_equal(PARSE(&cli, NULL, "-p/dev/ttyS1", "-jvv", "-t0", "status"), VCTL_PARSE_OK);
+    assert_string_equal(cli.port, "/dev/ttyS1");
+    assert_true(cli.json);
+    assert_int_equal(cli.verbose, 2);
+    assert_true(cli.timeout_s == 0.0);
+    assert_int_equal(PARSE(&cli, "unix:/s", "--js", "--verb", "--baud=57600", "ping"), VCTL_PARSE_OK);
+    assert_true(cli.json && cli.verbose == 1 && cli.baud == 57600);
+    assert_int_equal(cli.command, VCTL_CMD_PING);
+    assert_int_equal(PARSE(&cli, "unix:/s", "shutdown", "-frw", "--reas=why", "--timeout=0"), VCTL_PARSE_OK);
+    assert_true(cli.force && cli.reboot && cli.wait && cli.shutdown_timeout_set);
+    assert_int_equal(cli.shutdown_timeout_s, 0);
+    assert_string_equal(cli.reason, "why");
+    assert_int_equal(PARSE(&cli, "unix:/s", "heartbeat", "--gr", "--interval=0.05"), VCTL_PARSE_OK);
+    assert_true(cli.graph && cli.interval_s == 0.05);
+    assert_int_equal(PARSE(&cli, "unix:/s", "metrics", "-lhost=a", "--label=rack=b"), VCTL_PARSE_OK);
+    assert_int_equal(cli.label_count, 2);
+    assert_string_equal(cli.labels[0], "host=a");
+    assert_string_equal(cli.labels[1], "rack=b");
+    assert_int_equal(PARSE(&cli, "unix:/s", "watch", "-n2"), VCTL_PARSE_OK);
+    assert_int_equal(cli.count, 2);
+    assert_int_equal(PARSE(&cli, "unix:/s", "poweroff", "-r"), VCTL_PARSE_OK);
+    assert_true(cli.reboot);
+    assert_int_equal(PARSE(&cli, "unix:/s", "exec", "-eA=1", "--env=B=2", "--", "-x"), VCTL_PARSE_OK);
+    assert_int_equal(cli.env_count, 2);
+    assert_string_equal(cli.env[0], "A=1");
+    assert_string_equal(cli.argv[0], "-x");
+    /* arguments end the options: a value may start with '-', and so may a kill id after -- */
+    assert_int_equal(PARSE(&cli, "unix:/s", "param", "set", "k", "-1"), VCTL_PARSE_OK);
+    assert_string_equal(cli.param_value, "-1");
+    assert_int_equal(PARSE(&cli, "unix:/s", "kill", "--", "5"), VCTL_PARSE_OK);
+    assert_true(cli.has_target && cli.target == 5);
+    /* a command's --help, in any position among its options */
+    assert_int_equal(PARSE(&cli, "unix:/s", "shutdown", "--force", "-h"), VCTL_PARSE_HELP);
+    assert_int_equal(cli.help_topic, VCTL_CMD_SHUTDOWN);
+    assert_int_equal(PARSE(&cli, NULL, "param", "--help"), VCTL_PARSE_HELP);
+    assert_int_equal(cli.help_topic, VCTL_CMD_PARAM);
+    /* a global option after the command is the command's, and unknown there */
+    EXPECT_USAGE("status: unknown option '--json' (vigilctl status --help)", "status", "--json");
+    EXPECT_USAGE("unknown option '-x' (vigilctl --help)", "-x", "status");
+    EXPECT_USAGE("unknown option '--bogus'", "--bogus=1", "status");
+    EXPECT_USAGE("unknown option '--t'", "--t", "1", "status"); /* ambiguous: --timeout, --tick-ms */
+    EXPECT_USAGE("--json", "--json=yes", "status");             /* takes no value */
+    EXPECT_USAGE("--timeout needs a value", "-t");
+    EXPECT_USAGE("--cwd needs a value", "exec", "--cwd");
+    EXPECT_USAGE("--env needs a value", "exec", "-e");
+    EXPECT_USAGE("--count needs a value", "watch", "-n");
+    EXPECT_USAGE("--reason needs a value", "shutdown", "--reason");
+    EXPECT_USAGE("shutdown: unknown option '-x'", "shutdown", "-x");
+    EXPECT_USAGE("exec: unknown option '-q' (put '--' before the program)", "exec", "-q", "ls");
+    EXPECT_USAGE("bad --timeout ''", "--timeout=", "status");
+    EXPECT_USAGE("kill: too many arguments", "kill", "1", "2");
+    EXPECT_USAGE("ping: too many arguments", "ping", "a", "b", "c", "d", "e");
+    /* after an error, the next parse starts clean */
+    assert_int_equal(PARSE(&cli, "unix:/s", "status"), VCTL_PARSE_OK);
+    assert_false(cli.json);
+}
+
 /* ---- Formatting ------------------------------------------------------------------------ */
 
 struct capture {
@@ -409,6 +473,7 @@ int main(void)
         cmocka_unit_test(test_pacing_options),
         cmocka_unit_test(test_global_options),   cmocka_unit_test(test_usage_errors),
         cmocka_unit_test(test_exec),             cmocka_unit_test(test_commands),
+        cmocka_unit_test(test_getopt_forms),
         cmocka_unit_test(test_status_and_info),  cmocka_unit_test(test_heartbeat_and_stats),
         cmocka_unit_test(test_metrics),          cmocka_unit_test(test_errors_and_helpers),
     };

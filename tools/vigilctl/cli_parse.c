@@ -121,22 +121,23 @@ static bool parse_uint(const char *text, uint64_t max, uint64_t *out)
     return true;
 }
 
-/* The option getopt_long just refused (c is '?' or ':'), as the user wrote it:
- * "--name" for a long one, "-x" for a short one. */
+/* The option getopt_long just refused (c is '?' or ':'), as the user wrote it: a
+ * long one as typed (without "=VALUE"), a short one as "-x", or as its long name
+ * when its value is missing ("--timeout needs a value" for -t). */
 static void refused_option(int c, char **argv, const struct option *options, char *out, size_t size)
 {
-    if (optopt != 0 && optopt < 256) {
-        for (const struct option *o = options; c == ':' && o->name != NULL; o++)
-            if (o->val == optopt) { /* a missing value: name the long form */
-                snprintf(out, size, "--%s", o->name);
-                return;
-            }
-        snprintf(out, size, "-%c", optopt);
+    const char *arg = argv[optind - 1];
+    if (strncmp(arg, "--", 2) == 0) {
+        size_t n = strcspn(arg, "=");
+        snprintf(out, size, "%.*s", (int)(n < 64 ? n : 64), arg);
         return;
     }
-    const char *arg = argv[optind - 1];
-    size_t n = strcspn(arg, "=");
-    snprintf(out, size, "%.*s", (int)(n < 64 ? n : 64), arg);
+    for (const struct option *o = options; c == ':' && o->name != NULL; o++)
+        if (o->val == optopt) {
+            snprintf(out, size, "--%s", o->name);
+            return;
+        }
+    snprintf(out, size, "-%c", optopt);
 }
 
 static int option_error(struct parser *p, int c, char **argv, const struct option *options, const char *command)
