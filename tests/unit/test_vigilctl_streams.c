@@ -43,6 +43,16 @@ static void collect(void *context, const char *stream, const char *data, size_t 
     c->out_length += 2 + length;
 }
 
+/* After the handshake, runs an exec whose chunks collect() gathers in got. */
+static int exec_collecting(struct fixture *fx, struct vctl_request *r, struct collected *got)
+{
+    assert_int_equal(vctl_enter_json(fx->client, 5000), VCTL_OK);
+    vctl_request_init(r);
+    r->on_stream = collect;
+    r->stream_context = got;
+    return vctl_call(fx->client, r, "exec", members("{\"argv\":[\"x\"]}"), 5000);
+}
+
 static void script_exec_disconnects(struct fake *f)
 {
     fake_handshake(f, false);
@@ -61,13 +71,9 @@ static void test_disconnect_mid_stream_keeps_output(void **state)
 {
     (void)state;
     struct fixture *fx = start(script_exec_disconnects);
-    assert_int_equal(vctl_enter_json(fx->client, 5000), VCTL_OK);
     struct collected got = {0};
     struct vctl_request r;
-    vctl_request_init(&r);
-    r.on_stream = collect;
-    r.stream_context = &got;
-    assert_int_equal(vctl_call(fx->client, &r, "exec", members("{\"argv\":[\"x\"]}"), 5000), VCTL_E_CLOSED);
+    assert_int_equal(exec_collecting(fx, &r, &got), VCTL_E_CLOSED);
     assert_int_equal(got.chunks, 3);
     assert_int_equal(got.out_length, strlen("O:one\nE:two\nO:three"));
     assert_memory_equal(got.out, "O:one\nE:two\nO:three", got.out_length);
@@ -108,13 +114,9 @@ static void test_exec_output_decoded_byte_for_byte(void **state)
 {
     (void)state;
     struct fixture *fx = start(script_exec_binary);
-    assert_int_equal(vctl_enter_json(fx->client, 5000), VCTL_OK);
     struct collected got = {0};
     struct vctl_request r;
-    vctl_request_init(&r);
-    r.on_stream = collect;
-    r.stream_context = &got;
-    assert_int_equal(vctl_call(fx->client, &r, "exec", members("{\"argv\":[\"cat\"]}"), 5000), VCTL_OK);
+    assert_int_equal(exec_collecting(fx, &r, &got), VCTL_OK);
     assert_int_equal(got.chunks, 3); /* the line that is not base64 is dropped, */
     struct vctl_client_counters counters;
     vctl_client_counters(fx->client, &counters);

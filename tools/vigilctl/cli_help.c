@@ -45,7 +45,8 @@ static const struct command_info commands[VCTL_CMD_COUNT] = {
                        "                      default: the global --timeout. vigilctl waits S plus the\n"
                        "                      global --timeout for the end\n"
                        "Ctrl-C kills the command in the guest. With --json, output is JSON lines:\n"
-                       "{\"stream\":\"stdout\",\"data\":\"...\"} as it arrives, then {\"exit_code\":N,...}.\n"},
+                       "{\"stream\":\"stdout\",\"data_b64\":\"...\"} (the bytes, base64) as it arrives,\n"
+                       "then {\"exit_code\":N,...}.\n"},
     [VCTL_CMD_KILL] = {"kill", "kill [ID]", "kill a running exec (by its request id; default the latest)", NULL},
     [VCTL_CMD_PARAM] = {"param", "param get NAME | param set NAME VALUE | param list",
                         "the guest's parameters (GetParameter/SetParameter)",
