@@ -252,6 +252,13 @@ static void test_getopt_forms(void **state)
     EXPECT_USAGE("bad --timeout ''", "--timeout=", "status");
     EXPECT_USAGE("kill: too many arguments", "kill", "1", "2");
     EXPECT_USAGE("ping: too many arguments", "ping", "a", "b", "c", "d", "e");
+    /* text for a JSON request must be UTF-8 (exec's own failures exit 125: main.c) */
+    EXPECT_USAGE("exec: an argument is not valid UTF-8", "exec", "echo", "caf\xe9");
+    EXPECT_USAGE("an option's value is not valid UTF-8", "exec", "--cwd", "/tmp/\xff", "ls");
+    EXPECT_USAGE("param: the value is not valid UTF-8", "param", "set", "k", "\xc3(");
+    EXPECT_USAGE("param: the name is not valid UTF-8", "param", "get", "\xed\xa0\x80"); /* a surrogate */
+    EXPECT_USAGE("an option's value is not valid UTF-8", "shutdown", "--reason", "\xf8\x88\x80\x80\x80");
+    assert_int_equal(PARSE(&cli, "unix:/s", "exec", "echo", "caf\xc3\xa9 \xf0\x9f\x98\x80"), VCTL_PARSE_OK);
     /* after an error, the next parse starts clean */
     assert_int_equal(PARSE(&cli, "unix:/s", "status"), VCTL_PARSE_OK);
     assert_false(cli.json);

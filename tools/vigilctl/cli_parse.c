@@ -121,6 +121,19 @@ static bool parse_uint(const char *text, uint64_t max, uint64_t *out)
     return true;
 }
 
+/* Text that goes into a JSON request must be UTF-8: jansson's json_string checks it. */
+static bool is_utf8(const char *text)
+{
+    json_t *string = json_string(text);
+    json_decref(string);
+    return string != NULL;
+}
+
+static int not_utf8(struct parser *p, const char *what)
+{
+    return usage_error(p, "%s is not valid UTF-8 text", what);
+}
+
 /* The option getopt_long just refused (c is '?' or ':'), as the user wrote it: a
  * long one as typed (without "=VALUE"), a short one as "-x", or as its long name
  * when its value is missing ("--timeout needs a value" for -t). */
@@ -158,6 +171,8 @@ static int take_command_option(struct parser *p, struct vctl_cli *cli, int c, co
 {
     const char *name = vctl_command_name(cli->command);
     uint64_t n;
+    if (value != NULL && !is_utf8(value))
+        return not_utf8(p, "an option's value");
     switch (c) {
     case OPT_CWD:
         if (value[0] == '\0')
@@ -240,6 +255,9 @@ static int param_arguments(struct parser *p, struct vctl_cli *cli, char **args, 
     if (count != actions[a].count)
         return usage_error(p, "param %s: usage: %s", args[0], actions[a].usage);
     cli->param_action = actions[a].value;
+    for (int i = 1; i < count; i++)
+        if (!is_utf8(args[i]))
+            return not_utf8(p, i == 1 ? "param: the name" : "param: the value");
     if (count >= 2) {
         cli->param_name = args[1];
         size_t n = strlen(cli->param_name);
@@ -267,6 +285,9 @@ static int command_arguments(struct parser *p, struct vctl_cli *cli, char **args
             return usage_error(p, "exec: no program (usage: %s)", vctl_command_usage(cmd));
         if (count > 64)
             return usage_error(p, "exec: %d arguments (at most 64)", count);
+        for (int i = 0; i < count; i++)
+            if (!is_utf8(args[i]))
+                return not_utf8(p, "exec: an argument");
         cli->argv = args;
         cli->argc = count;
         return VCTL_PARSE_OK;
