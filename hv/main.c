@@ -15,6 +15,7 @@
 #include "hv/clock.h"
 #include "hv/cmdline.h"
 #include "hv/guest_launch.h"
+#include "hv/idle.h"
 #include "hv/log.h"
 #include "hv/memmap.h"
 #include "hv/multiboot.h"
@@ -144,6 +145,9 @@ void hv_main(uint32_t magic, uint32_t info_address)
     if (!clock_init(tsc_frequency))
         log_warn("RTC: no valid date; the host wall clock starts at the Unix epoch");
 
-    guest_launch(&boot_info, &options, &capabilities, tsc_frequency);
-    hv_power_off("no guest module given, nothing to run");
+    const struct guest_end *end = guest_launch(&boot_info, &options, &capabilities, tsc_frequency);
+    if (!end)
+        hv_power_off("no guest module given, nothing to run");
+    /* The guest has ended and its run loop returned: no VM exit is in progress. */
+    idle_after_guest(end);
 }
