@@ -8,6 +8,7 @@
 #ifndef VIGIL_HV_CMDLINE_H
 #define VIGIL_HV_CMDLINE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -31,6 +32,7 @@ struct hv_options {
     uint16_t debug_exit_port;   /* 0 = none; QEMU isa-debug-exit port, e.g. 0xf4 */
     uint32_t tick_ms;           /* the hypervisor's own tick (VMX-preemption timer), HV_TICK_MS_MIN..MAX */
     enum guest_exit_policy guest_exit; /* default GUEST_EXIT_POWEROFF */
+    bool selftest_stack_overflow;       /* selftest=stack-overflow (test suite only): overflow the boot stack */
 };
 
 #define CMDLINE_DIAGNOSTIC_MAX 8
@@ -51,6 +53,7 @@ void hv_options_set_defaults(struct hv_options *options);
  *   console=com1|com2|com3|com4|0xPORT[,BAUD]   loglevel=0..4|error|warn|info|debug|trace
  *   panic=halt|poweroff|reboot                  debug_exit=0xPORT (0x0 = none)
  *   tick_ms=1..1000 (default 50)                guest_exit=poweroff|console
+ *   selftest=stack-overflow (the test suite's proof of the boot stack's guard page)
  *
  * Sets *options to the defaults, then applies the options in order (the last
  * of repeated options wins). Reads at most max_length bytes of text and stops

@@ -44,6 +44,11 @@ enum vmexit_action guest_stop_as(struct vcpu *vcpu, enum guest_service_event_kin
     return guest_ended(GUEST_END_STOPPED, kind, reason);
 }
 
+enum vmexit_action guest_request_reset(struct vcpu *vcpu, const char *reason)
+{
+    return guest_stop(vcpu, "the guest asked for a machine reset: %s (vigil does not restart guests yet)", reason);
+}
+
 enum vmexit_action guest_powered_off(struct vcpu *vcpu, const char *how)
 {
     (void)vcpu;
