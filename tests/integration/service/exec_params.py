@@ -96,7 +96,7 @@ def execs(s):
     for i, rid in enumerate(ids):
         final, streamed = s.con.wait_response(rid, sc.WAIT)
         assert final.get("status") == sc.S_OK and final.get("exit_code") == 0, dumps(final)
-        text = "".join(p["data"] for p in streamed)
+        text = b"".join(sc.exec_bytes(p) for p in streamed).decode("utf-8")
         assert text == ("" if i == 0 else "queued %d\n" % (i - 1)), (i, text)
     finals = [line for line in s.con.transcript if '"exit_code"' in line]
     order = [sc.json.loads(line)["id"] for line in finals if sc.json.loads(line)["id"] in ids]

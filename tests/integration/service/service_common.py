@@ -12,9 +12,21 @@ Timing facts that shape the tests (Bochs, clock: sync=none, 2 cores):
   keep request lines short and wait generously.
 """
 
+import base64
 import json
 import sys
 import time
+
+def exec_bytes(piece):
+    """The bytes of one streamed exec line: "data_b64", canonical base64 (RFC 4648)
+    of at most 384 bytes (docs/console-protocol.md, Streaming)."""
+    encoded = piece.get("data_b64")
+    assert isinstance(encoded, str) and "data" not in piece, dumps(piece)
+    assert 0 < len(encoded) <= 512, "piece over 512 base64 characters: %d" % len(encoded)
+    data = base64.b64decode(encoded, validate=True)
+    assert base64.b64encode(data).decode("ascii") == encoded, "not canonical base64: %r" % encoded
+    return data
+
 
 S_OK = 0
 E_INVALIDARG = 0x80070057
@@ -101,15 +113,13 @@ class Session:
 
     def exec_(self, argv, wait=WAIT, **fields):
         """Runs argv; returns (final response, stdout text, stderr text). Every
-        streamed piece is checked: known stream, string data, at most 512 bytes."""
+        streamed piece is checked: known stream, base64 data of at most 384 bytes."""
         resp, streamed = self.call("exec", wait=wait, argv=argv, **fields)
         out, err = [], []
         for piece in streamed:
             assert piece.get("stream") in ("stdout", "stderr"), dumps(piece)
-            assert isinstance(piece.get("data"), str), dumps(piece)
-            assert len(piece["data"].encode("utf-8")) <= 512, "piece over 512 bytes: %d" % len(piece["data"])
-            (out if piece["stream"] == "stdout" else err).append(piece["data"])
-        return resp, "".join(out), "".join(err)
+            (out if piece["stream"] == "stdout" else err).append(exec_bytes(piece))
+        return resp, b"".join(out).decode("utf-8"), b"".join(err).decode("utf-8")
 
     def exec_ok(self, argv, exit_code=0, wait=WAIT, **fields):
         resp, out, err = self.exec_(argv, wait=wait, **fields)
