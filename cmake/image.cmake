@@ -64,6 +64,7 @@ set(VIGIL_IMAGE_SOURCES
   hv/console/parse_json.c
   hv/console/pending.c
   hv/console/unicode_text.c
+  hv/console/base64.c
   guest-svc/host/guest_service.c
   guest-svc/host/events.c
   guest-svc/host/mailbox.c

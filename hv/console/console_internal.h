@@ -16,7 +16,8 @@
 #define CONSOLE_PROMPT "vigil> "
 #define CONSOLE_ARGUMENTS_MAX VIGIL_EXECUTE_ARGUMENTS_MAX /* argv and env, each */
 #define CONSOLE_REQUESTS_MAX 10u          /* asynchronous requests in flight */
-#define CONSOLE_STREAM_PIECE 512u         /* JSON mode: raw output bytes per stream line, at most */
+#define CONSOLE_STREAM_PIECE 384u         /* JSON mode: raw exec output bytes per stream line, at most
+                                             (512 base64 characters; a multiple of 3: no padding mid-stream) */
 #define CONSOLE_HUMAN_LINE_MAX 200u       /* human mode: output line assembly per stream */
 #define CONSOLE_TIMEOUT_SECONDS_MAX 4294967u /* fits uint32_t milliseconds */
 #define CONSOLE_JSON_ID_MAX 9007199254740991ull /* 2^53 - 1: exact in every JSON reader */
@@ -90,8 +91,6 @@ struct console_slot {
     struct console *console;
     struct guest_service_callbacks callbacks;
     uint64_t names;                       /* param list: names received */
-    uint8_t carry[2][4];                  /* JSON: an incomplete UTF-8 sequence per stream */
-    uint8_t carry_length[2];
     char line[2][CONSOLE_HUMAN_LINE_MAX]; /* human: a partial output line per stream */
     size_t line_length[2];
     struct console_request request;       /* kept: the service may refer to its strings */

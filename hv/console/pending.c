@@ -2,6 +2,7 @@
  * (streamed output, completion), printed whenever they arrive. */
 #include <string.h>
 
+#include "hv/console/base64.h"
 #include "hv/console/console_internal.h"
 #include "lib/format.h"
 
@@ -35,59 +36,40 @@ static const char *command_name(const struct console_slot *slot)
     return console_commands[slot->request.command].name;
 }
 
-/* ---- JSON streaming: pieces of at most CONSOLE_STREAM_PIECE bytes, cut at UTF-8
- * character boundaries; an incomplete character at the end of a chunk waits for
- * the next chunk of the same stream. */
+/* ---- JSON streaming. Exec output is the guest's bytes, not necessarily text: each
+ * line carries at most CONSOLE_STREAM_PIECE of them base64-encoded ("data_b64"), so
+ * nothing is escaped or cut at character boundaries and a reader gets the bytes back
+ * exactly. Param names are validated text and stay a JSON string ("data"). */
 
-/* Bytes at the end of data[0..length) that begin a UTF-8 character not yet complete. */
-static size_t incomplete_tail(const uint8_t *data, size_t length)
-{
-    for (size_t back = 1; back <= 3 && back <= length; back++) {
-        uint8_t c = data[length - back];
-        if ((c & 0xC0) == 0x80)
-            continue; /* a continuation byte: look further back */
-        size_t need = (c >= 0xC2 && c <= 0xDF) ? 2 : (c >= 0xE0 && c <= 0xEF) ? 3 : (c >= 0xF0 && c <= 0xF4) ? 4 : 0;
-        return need > back ? back : 0;
-    }
-    return 0;
-}
-
-static void json_stream_line(struct console *console, struct console_slot *slot, const char *stream,
-                             const uint8_t *data, size_t length)
+static void json_stream_begin(struct console *console, struct console_slot *slot, const char *stream)
 {
     console_json_begin(console, &slot->request.target);
     json_writer_key(&console->writer, "stream");
     json_writer_string(&console->writer, stream);
+}
+
+static void json_name_line(struct console *console, struct console_slot *slot, const uint8_t *name, size_t length)
+{
+    json_stream_begin(console, slot, "name");
     json_writer_key(&console->writer, "data");
-    json_writer_string_bytes(&console->writer, data, length);
+    json_writer_string_bytes(&console->writer, name, length);
     console_json_end(console);
 }
 
 static void json_stream(struct console *console, struct console_slot *slot, unsigned which, const uint8_t *data,
                         size_t length)
 {
-    const char *stream = which == STREAM_OUT ? "stdout" : "stderr";
-    uint8_t stage[CONSOLE_STREAM_PIECE + 4];
-    size_t used = slot->carry_length[which];
-    memcpy(stage, slot->carry[which], used);
-    for (;;) {
-        size_t take = CONSOLE_STREAM_PIECE - used;
-        if (take > length)
-            take = length;
-        memcpy(stage + used, data, take);
+    char encoded[BASE64_ENCODED_LENGTH(CONSOLE_STREAM_PIECE) + 1];
+    while (length > 0) {
+        size_t take = length < CONSOLE_STREAM_PIECE ? length : CONSOLE_STREAM_PIECE;
+        base64_encode(data, take, encoded, sizeof encoded);
+        json_stream_begin(console, slot, which == STREAM_OUT ? "stdout" : "stderr");
+        json_writer_key(&console->writer, "data_b64");
+        json_writer_string(&console->writer, encoded);
+        console_json_end(console);
         data += take;
         length -= take;
-        used += take;
-        size_t tail = incomplete_tail(stage, used);
-        if (used - tail > 0)
-            json_stream_line(console, slot, stream, stage, used - tail);
-        memmove(stage, stage + used - tail, tail);
-        used = tail;
-        if (length == 0)
-            break;
     }
-    memcpy(slot->carry[which], stage, used);
-    slot->carry_length[which] = (uint8_t)used;
 }
 
 /* ---- Human streaming: whole lines, each marked with its stream so that no guest
@@ -117,16 +99,12 @@ static void human_stream(struct console *console, struct console_slot *slot, uns
     }
 }
 
-/* Whatever is left of the streams when the request completes. */
+/* Whatever is left of the human streams when the request completes. */
 static void flush_streams(struct console *console, struct console_slot *slot)
 {
     for (unsigned which = 0; which < 2; which++) {
-        if (console->mode == CONSOLE_MODE_JSON && slot->carry_length[which] > 0)
-            json_stream_line(console, slot, which == STREAM_OUT ? "stdout" : "stderr", slot->carry[which],
-                             slot->carry_length[which]);
-        else if (console->mode == CONSOLE_MODE_HUMAN && slot->line_length[which] > 0)
+        if (console->mode == CONSOLE_MODE_HUMAN && slot->line_length[which] > 0)
             human_line(console, slot, which);
-        slot->carry_length[which] = 0;
         slot->line_length[which] = 0;
     }
 }
@@ -144,7 +122,7 @@ static void on_data(void *context, uint32_t request_id, uint32_t stream, const u
             name_length++;
         slot->names++;
         if (console->mode == CONSOLE_MODE_JSON) {
-            json_stream_line(console, slot, "name", data, name_length);
+            json_name_line(console, slot, data, name_length);
         } else {
             console_async_begin(console);
             console_print(console, "  ");
@@ -161,7 +139,6 @@ static void on_data(void *context, uint32_t request_id, uint32_t stream, const u
         slot->line_length[which] = 0;
         json_stream(console, slot, which, data, length);
     } else {
-        slot->carry_length[which] = 0;
         human_stream(console, slot, which, data, length);
     }
 }
@@ -292,7 +269,6 @@ void console_submit(struct console *console, struct console_slot *slot)
         request->target.has_id = true;
         request->target.id = ++console->next_number;
     }
-    memset(slot->carry_length, 0, sizeof slot->carry_length);
     memset(slot->line_length, 0, sizeof slot->line_length);
     slot->names = 0;
     slot->console = console;

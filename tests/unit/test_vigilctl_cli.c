@@ -1,4 +1,4 @@
-/* vigilctl's command line and output formatting (tools/vigilctl/cli.c, format.c). */
+/* vigilctl's command line and output formatting (tools/vigilctl/cli_parse.c, cli_help.c, format.c). */
 #define _GNU_SOURCE
 #include <setjmp.h>
 #include <stdarg.h>
@@ -193,6 +193,77 @@ static void test_commands(void **state)
         assert_int_equal(vctl_command_lookup(vctl_command_name((enum vctl_command)i)), i);
 }
 
+/* The getopt_long forms: attached values, '=' values, grouped short options,
+ * abbreviations, and the errors getopt reports, in vigilctl's words. Each parse
+ * starts afresh (getopt keeps its state in globals). */
+static void test_getopt_forms(void **state)
+{
+    (void)state;
+    struct vctl_cli cli;
+    assert_int_equal(PARSE(&cli, NULL, "-p/dev/ttyS1", "-jvv", "-t0", "status"), VCTL_PARSE_OK);
+    assert_string_equal(cli.port, "/dev/ttyS1");
+    assert_true(cli.json);
+    assert_int_equal(cli.verbose, 2);
+    assert_true(cli.timeout_s == 0.0);
+    assert_int_equal(PARSE(&cli, "unix:/s", "--js", "--verb", "--baud=57600", "ping"), VCTL_PARSE_OK);
+    assert_true(cli.json && cli.verbose == 1 && cli.baud == 57600);
+    assert_int_equal(cli.command, VCTL_CMD_PING);
+    assert_int_equal(PARSE(&cli, "unix:/s", "shutdown", "-frw", "--reas=why", "--timeout=0"), VCTL_PARSE_OK);
+    assert_true(cli.force && cli.reboot && cli.wait && cli.shutdown_timeout_set);
+    assert_int_equal(cli.shutdown_timeout_s, 0);
+    assert_string_equal(cli.reason, "why");
+    assert_int_equal(PARSE(&cli, "unix:/s", "heartbeat", "--gr", "--interval=0.05"), VCTL_PARSE_OK);
+    assert_true(cli.graph && cli.interval_s == 0.05);
+    assert_int_equal(PARSE(&cli, "unix:/s", "metrics", "-lhost=a", "--label=rack=b"), VCTL_PARSE_OK);
+    assert_int_equal(cli.label_count, 2);
+    assert_string_equal(cli.labels[0], "host=a");
+    assert_string_equal(cli.labels[1], "rack=b");
+    assert_int_equal(PARSE(&cli, "unix:/s", "watch", "-n2"), VCTL_PARSE_OK);
+    assert_int_equal(cli.count, 2);
+    assert_int_equal(PARSE(&cli, "unix:/s", "poweroff", "-r"), VCTL_PARSE_OK);
+    assert_true(cli.reboot);
+    assert_int_equal(PARSE(&cli, "unix:/s", "exec", "-eA=1", "--env=B=2", "--", "-x"), VCTL_PARSE_OK);
+    assert_int_equal(cli.env_count, 2);
+    assert_string_equal(cli.env[0], "A=1");
+    assert_string_equal(cli.argv[0], "-x");
+    /* arguments end the options: a value may start with '-', and so may a kill id after -- */
+    assert_int_equal(PARSE(&cli, "unix:/s", "param", "set", "k", "-1"), VCTL_PARSE_OK);
+    assert_string_equal(cli.param_value, "-1");
+    assert_int_equal(PARSE(&cli, "unix:/s", "kill", "--", "5"), VCTL_PARSE_OK);
+    assert_true(cli.has_target && cli.target == 5);
+    /* a command's --help, in any position among its options */
+    assert_int_equal(PARSE(&cli, "unix:/s", "shutdown", "--force", "-h"), VCTL_PARSE_HELP);
+    assert_int_equal(cli.help_topic, VCTL_CMD_SHUTDOWN);
+    assert_int_equal(PARSE(&cli, NULL, "param", "--help"), VCTL_PARSE_HELP);
+    assert_int_equal(cli.help_topic, VCTL_CMD_PARAM);
+    /* a global option after the command is the command's, and unknown there */
+    EXPECT_USAGE("status: unknown option '--json' (vigilctl status --help)", "status", "--json");
+    EXPECT_USAGE("unknown option '-x' (vigilctl --help)", "-x", "status");
+    EXPECT_USAGE("unknown option '--bogus'", "--bogus=1", "status");
+    EXPECT_USAGE("unknown option '--t'", "--t", "1", "status"); /* ambiguous: --timeout, --tick-ms */
+    EXPECT_USAGE("--json", "--json=yes", "status");             /* takes no value */
+    EXPECT_USAGE("--timeout needs a value", "-t");
+    EXPECT_USAGE("--cwd needs a value", "exec", "--cwd");
+    EXPECT_USAGE("--env needs a value", "exec", "-e");
+    EXPECT_USAGE("--count needs a value", "watch", "-n");
+    EXPECT_USAGE("--reason needs a value", "shutdown", "--reason");
+    EXPECT_USAGE("shutdown: unknown option '-x'", "shutdown", "-x");
+    EXPECT_USAGE("exec: unknown option '-q' (put '--' before the program)", "exec", "-q", "ls");
+    EXPECT_USAGE("bad --timeout ''", "--timeout=", "status");
+    EXPECT_USAGE("kill: too many arguments", "kill", "1", "2");
+    EXPECT_USAGE("ping: too many arguments", "ping", "a", "b", "c", "d", "e");
+    /* text for a JSON request must be UTF-8 (exec's own failures exit 125: main.c) */
+    EXPECT_USAGE("exec: an argument is not valid UTF-8", "exec", "echo", "caf\xe9");
+    EXPECT_USAGE("an option's value is not valid UTF-8", "exec", "--cwd", "/tmp/\xff", "ls");
+    EXPECT_USAGE("param: the value is not valid UTF-8", "param", "set", "k", "\xc3(");
+    EXPECT_USAGE("param: the name is not valid UTF-8", "param", "get", "\xed\xa0\x80"); /* a surrogate */
+    EXPECT_USAGE("an option's value is not valid UTF-8", "shutdown", "--reason", "\xf8\x88\x80\x80\x80");
+    assert_int_equal(PARSE(&cli, "unix:/s", "exec", "echo", "caf\xc3\xa9 \xf0\x9f\x98\x80"), VCTL_PARSE_OK);
+    /* after an error, the next parse starts clean */
+    assert_int_equal(PARSE(&cli, "unix:/s", "status"), VCTL_PARSE_OK);
+    assert_false(cli.json);
+}
+
 /* ---- Formatting ------------------------------------------------------------------------ */
 
 struct capture {
@@ -208,9 +279,9 @@ static const char *capture_end(struct capture *c)
     return c->text;
 }
 
-static struct vj_value *json(const char *text)
+static json_t *json(const char *text)
 {
-    struct vj_value *v = vj_parse(text, strlen(text), NULL, 0);
+    json_t *v = vj_parse_object(text, strlen(text), NULL, 0);
     assert_non_null(v);
     return v;
 }
@@ -218,7 +289,7 @@ static struct vj_value *json(const char *text)
 static void test_status_and_info(void **state)
 {
     (void)state;
-    struct vj_value *status = json("{\"hypervisor\":\"0.1.0\",\"uptime_ms\":3723000,\"guest_running\":true,"
+    json_t *status = json("{\"hypervisor\":\"0.1.0\",\"uptime_ms\":3723000,\"guest_running\":true,"
                                    "\"additions_registered\":false,\"additions_version\":null,\"os_name\":null,"
                                    "\"computer_name\":\"a\\u0007b\",\"heartbeat_percentage\":null,"
                                    "\"is_heartbeating\":null,\"time_sync\":true}");
@@ -233,9 +304,9 @@ static void test_status_and_info(void **state)
     assert_non_null(strstr(text, "computer name:         a\\x07b\n")); /* control characters shown */
     assert_non_null(strstr(text, "time sync:             on\n"));
     free(c.text);
-    vj_free(status);
+    json_decref(status);
 
-    struct vj_value *guest = json("{\"additions_version\":\"vigil-agent 1.0.0\",\"os_name\":\"vigil test guest\","
+    json_t *guest = json("{\"additions_version\":\"vigil-agent 1.0.0\",\"os_name\":\"vigil test guest\","
                                   "\"computer_name\":\"agent-guest\",\"heartbeat_percentage\":98,"
                                   "\"is_heartbeating\":true,\"time_sync\":false,\"can_shutdown\":false}");
     capture_begin(&c);
@@ -246,13 +317,13 @@ static void test_status_and_info(void **state)
     assert_non_null(strstr(text, "HeartbeatPercentage:   98\n"));
     assert_non_null(strstr(text, "IsHostTimeSyncEnabled: false\n"));
     free(c.text);
-    vj_free(guest);
+    json_decref(guest);
 }
 
 static void test_heartbeat_and_stats(void **state)
 {
     (void)state;
-    struct vj_value *hb = json("{\"state\":\"not started\",\"heartbeating\":false,\"period_ms\":1000,"
+    json_t *hb = json("{\"state\":\"not started\",\"heartbeating\":false,\"period_ms\":1000,"
                                "\"failure_interval_ms\":10000,\"percentage\":0,\"percentage_1_minute\":0,"
                                "\"percentage_5_minutes\":0,\"percentage_15_minutes\":0,\"last_beat_age_ms\":null,"
                                "\"longest_gap_ms\":0,\"beats_total\":0,\"anomalies_backwards\":1,\"anomalies_jumps\":2}");
@@ -265,9 +336,9 @@ static void test_heartbeat_and_stats(void **state)
     assert_non_null(strstr(text, "failure interval:      10.0 s\n"));
     assert_non_null(strstr(text, "anomalies:             1 backwards, 2 jumps\n"));
     free(c.text);
-    vj_free(hb);
+    json_decref(hb);
 
-    struct vj_value *stats = json("{\"exits\":{\"cpuid\":3,\"io\":20},\"service\":{\"doorbells\":5}}");
+    json_t *stats = json("{\"exits\":{\"cpuid\":3,\"io\":20},\"service\":{\"doorbells\":5}}");
     capture_begin(&c);
     vctl_print_stats(c.out, stats);
     text = capture_end(&c);
@@ -275,20 +346,20 @@ static void test_heartbeat_and_stats(void **state)
     assert_non_null(strstr(text, "  total                              23\n"));
     assert_non_null(strstr(text, "  doorbells                           5\n"));
     free(c.text);
-    vj_free(stats);
+    json_decref(stats);
 }
 
 static void test_metrics(void **state)
 {
     (void)state;
-    struct vj_value *status = json("{\"hypervisor\":\"0.1.0\",\"uptime_ms\":1500,\"guest_running\":true,"
+    json_t *status = json("{\"hypervisor\":\"0.1.0\",\"uptime_ms\":1500,\"guest_running\":true,"
                                    "\"additions_registered\":true,\"additions_version\":\"v \\\"1\\\"\",\"os_name\":null,"
                                    "\"computer_name\":\"host\",\"time_sync\":true}");
-    struct vj_value *hb = json("{\"heartbeating\":true,\"percentage\":100,\"percentage_1_minute\":99,"
+    json_t *hb = json("{\"heartbeating\":true,\"percentage\":100,\"percentage_1_minute\":99,"
                                "\"percentage_5_minutes\":98,\"percentage_15_minutes\":97,\"period_ms\":1000,"
                                "\"failure_interval_ms\":10000,\"last_beat_age_ms\":250,\"longest_gap_ms\":1000,"
                                "\"beats_total\":42,\"anomalies_backwards\":0,\"anomalies_jumps\":1}");
-    struct vj_value *stats = json("{\"exits\":{\"total\":23,\"cpuid\":3,\"io\":20},\"service\":{\"doorbells\":5,"
+    json_t *stats = json("{\"exits\":{\"total\":23,\"cpuid\":3,\"io\":20},\"service\":{\"doorbells\":5,"
                                   "\"requests_completed\":4}}");
     const char *labels[] = {"host", "host=bmc1"};
     struct capture c;
@@ -341,9 +412,9 @@ static void test_metrics(void **state)
     assert_string_equal(text, "# HELP vigil_up Whether vigil's console answered vigilctl (1) or not (0).\n"
                               "# TYPE vigil_up gauge\nvigil_up 0\n");
     free(c.text);
-    vj_free(status);
-    vj_free(hb);
-    vj_free(stats);
+    json_decref(status);
+    json_decref(hb);
+    json_decref(stats);
 }
 
 static void test_errors_and_helpers(void **state)
@@ -409,6 +480,7 @@ int main(void)
         cmocka_unit_test(test_pacing_options),
         cmocka_unit_test(test_global_options),   cmocka_unit_test(test_usage_errors),
         cmocka_unit_test(test_exec),             cmocka_unit_test(test_commands),
+        cmocka_unit_test(test_getopt_forms),
         cmocka_unit_test(test_status_and_info),  cmocka_unit_test(test_heartbeat_and_stats),
         cmocka_unit_test(test_metrics),          cmocka_unit_test(test_errors_and_helpers),
     };

@@ -1,5 +1,6 @@
 /*
- * vigilctl's command line (parsing and help) and output formatting, kept apart
+ * vigilctl's command line (cli_parse.c: getopt_long; cli_help.c: the commands and
+ * their help) and output formatting (format.c), kept apart
  * from the I/O so the unit tests can drive them (tests/unit/test_vigilctl_cli.c).
  */
 #ifndef VIGILCTL_CLI_H
@@ -10,7 +11,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "lib/vctl_json.h"
+#include "lib/vctl_json.h" /* jansson */
 
 #define VIGILCTL_VERSION "0.1.0"
 
@@ -112,21 +113,22 @@ enum { VCTL_PARSE_OK = 0, VCTL_PARSE_HELP = 1, VCTL_PARSE_ERROR = 2 };
 int vctl_cli_parse(int argc, char **argv, const char *env_port, const char *env_pace, struct vctl_cli *cli,
                    char *error, size_t size);
 const char *vctl_command_name(enum vctl_command command);
+const char *vctl_command_usage(enum vctl_command command); /* "param get NAME | ..." */
 enum vctl_command vctl_command_lookup(const char *name);
 /* The overview (topic NONE) or one command's help. */
 void vctl_print_help(FILE *out, enum vctl_command topic);
 
 /* ---- Output formatting (format.c) ---------------------------------------------- */
 void vctl_format_duration_ms(char *out, size_t size, uint64_t ms); /* "1h 02m 03s", "850 ms" */
-void vctl_print_status(FILE *out, const struct vj_value *result);
-void vctl_print_info(FILE *out, const struct vj_value *result);
-void vctl_print_heartbeat(FILE *out, const struct vj_value *result);
-void vctl_print_stats(FILE *out, const struct vj_value *result);
+void vctl_print_status(FILE *out, const json_t *result);
+void vctl_print_info(FILE *out, const json_t *result);
+void vctl_print_heartbeat(FILE *out, const json_t *result);
+void vctl_print_stats(FILE *out, const json_t *result);
 /* Prometheus text exposition format 0.0.4. Any of the results may be NULL (not
  * read); up = whether the console answered. labels: NAME=VALUE pairs added to
  * every sample. Returns false if a label is malformed. */
-bool vctl_print_metrics(FILE *out, bool up, const struct vj_value *status, const struct vj_value *heartbeat,
-                        const struct vj_value *stats, const char *const *labels, size_t label_count);
+bool vctl_print_metrics(FILE *out, bool up, const json_t *status, const json_t *heartbeat,
+                        const json_t *stats, const char *const *labels, size_t label_count);
 /* A sparkline of values scaled to max (0 = the largest value): one of the
  * eight block characters per value (UTF-8, 3 bytes each), ' ' for a value < 0. */
 void vctl_sparkline(char *out, size_t size, const int *values, size_t count, int max);

@@ -36,27 +36,28 @@ void vctl_format_duration_ms(char *out, size_t size, uint64_t ms)
 
 static void label(FILE *out, const char *text) { fprintf(out, "%-22s ", text); }
 
-static void field_string(FILE *out, const struct vj_value *result, const char *key, const char *text)
+static void field_string(FILE *out, const json_t *result, const char *key, const char *text)
 {
-    const struct vj_value *v = vj_get(result, key);
+    size_t length = 0;
+    const char *value = vj_get_string(result, key, &length);
     label(out, text);
-    if (v != NULL && v->type == VJ_STRING)
-        vctl_print_sanitized(out, v->string, v->length);
+    if (value != NULL)
+        vctl_print_sanitized(out, value, length);
     else
         fputs("unavailable", out);
     fputc('\n', out);
 }
 
-static void field_bool(FILE *out, const struct vj_value *result, const char *key, const char *text, const char *yes,
+static void field_bool(FILE *out, const json_t *result, const char *key, const char *text, const char *yes,
                        const char *no)
 {
-    const struct vj_value *v = vj_get(result, key);
+    bool value;
     label(out, text);
-    fputs(v != NULL && v->type == VJ_BOOL ? (v->boolean ? yes : no) : "unavailable", out);
+    fputs(vj_get_bool(result, key, &value) ? (value ? yes : no) : "unavailable", out);
     fputc('\n', out);
 }
 
-static void field_uint(FILE *out, const struct vj_value *result, const char *key, const char *text,
+static void field_uint(FILE *out, const json_t *result, const char *key, const char *text,
                        const char *unit)
 {
     uint64_t n;
@@ -67,7 +68,7 @@ static void field_uint(FILE *out, const struct vj_value *result, const char *key
         fputs("unavailable\n", out);
 }
 
-static void field_ms(FILE *out, const struct vj_value *result, const char *key, const char *text, const char *never)
+static void field_ms(FILE *out, const json_t *result, const char *key, const char *text, const char *never)
 {
     uint64_t n;
     char d[64];
@@ -76,10 +77,10 @@ static void field_ms(FILE *out, const struct vj_value *result, const char *key, 
         vctl_format_duration_ms(d, sizeof d, n);
         fprintf(out, "%s\n", d);
     } else
-        fprintf(out, "%s\n", vj_is_null(vj_get(result, key)) && never != NULL ? never : "unavailable");
+        fprintf(out, "%s\n", json_is_null(vj_get(result, key)) && never != NULL ? never : "unavailable");
 }
 
-void vctl_print_status(FILE *out, const struct vj_value *r)
+void vctl_print_status(FILE *out, const json_t *r)
 {
     field_string(out, r, "hypervisor", "hypervisor:");
     field_ms(out, r, "uptime_ms", "uptime:", NULL);
@@ -93,7 +94,7 @@ void vctl_print_status(FILE *out, const struct vj_value *r)
     field_bool(out, r, "time_sync", "time sync:", "on", "off");
 }
 
-void vctl_print_info(FILE *out, const struct vj_value *r)
+void vctl_print_info(FILE *out, const json_t *r)
 {
     field_string(out, r, "additions_version", "AdditionsVersion:");
     field_string(out, r, "os_name", "OSName:");
@@ -104,7 +105,7 @@ void vctl_print_info(FILE *out, const struct vj_value *r)
     field_bool(out, r, "time_sync", "IsHostTimeSyncEnabled:", "true", "false");
 }
 
-void vctl_print_heartbeat(FILE *out, const struct vj_value *r)
+void vctl_print_heartbeat(FILE *out, const json_t *r)
 {
     field_string(out, r, "state", "state:");
     field_bool(out, r, "heartbeating", "IsHeartbeating:", "true", "false");
@@ -124,88 +125,67 @@ void vctl_print_heartbeat(FILE *out, const struct vj_value *r)
     fprintf(out, "%" PRIu64 " backwards, %" PRIu64 " jumps\n", back, jumps);
 }
 
-void vctl_print_stats(FILE *out, const struct vj_value *r)
+/* "  NAME                       COUNT" for each member of a counters object. */
+static uint64_t print_counters(FILE *out, const json_t *counters)
 {
-    const struct vj_value *exits = vj_get(r, "exits");
-    const struct vj_value *service = vj_get(r, "service");
-    fputs("VM exits:\n", out);
     uint64_t total = 0;
-    for (size_t i = 0; exits != NULL && exits->type == VJ_OBJECT && i < exits->count; i++) {
+    const char *key;
+    json_t *value;
+    json_object_foreach((json_t *)counters, key, value) { /* jansson iterates without modifying */
         uint64_t n = 0;
-        vj_as_u64(&exits->members[i].value, &n);
+        vj_as_u64(value, &n);
         total += n;
+        size_t length = strlen(key);
         fputs("  ", out);
-        vctl_print_sanitized(out, exits->members[i].key, exits->members[i].key_length);
-        fprintf(out, "%*s %12" PRIu64 "\n",
-                exits->members[i].key_length < 24 ? (int)(24 - exits->members[i].key_length) : 0, "", n);
+        vctl_print_sanitized(out, key, length);
+        fprintf(out, "%*s %12" PRIu64 "\n", length < 24 ? (int)(24 - length) : 0, "", n);
     }
+    return total;
+}
+
+void vctl_print_stats(FILE *out, const json_t *r)
+{
+    const json_t *exits = vj_get(r, "exits");
+    fputs("VM exits:\n", out);
+    uint64_t total = json_is_object(exits) ? print_counters(out, exits) : 0;
     if (vj_get(exits, "total") == NULL)
         fprintf(out, "  %-24s %12" PRIu64 "\n", "total", total);
     fputs("guest service:\n", out);
-    for (size_t i = 0; service != NULL && service->type == VJ_OBJECT && i < service->count; i++) {
-        uint64_t n = 0;
-        vj_as_u64(&service->members[i].value, &n);
-        fputs("  ", out);
-        vctl_print_sanitized(out, service->members[i].key, service->members[i].key_length);
-        fprintf(out, "%*s %12" PRIu64 "\n",
-                service->members[i].key_length < 24 ? (int)(24 - service->members[i].key_length) : 0, "", n);
-    }
+    const json_t *service = vj_get(r, "service");
+    if (json_is_object(service))
+        print_counters(out, service);
 }
 
 /* ---- Errors ---------------------------------------------------------------------- */
 
+/* {"error":{"kind":KIND,"command":COMMAND,...}} as one line. */
+static void print_json_error(FILE *out, json_t *error)
+{
+    json_t *line = json_pack("{s:o}", "error", error);
+    if (line != NULL)
+        vj_fprint(out, line);
+    fputc('\n', out);
+    json_decref(line);
+}
+
 void vctl_print_status_error(FILE *out, bool json, const char *command, uint32_t status, const char *name,
                              const char *message)
 {
+    char hex[16];
+    snprintf(hex, sizeof hex, "0x%08X", status);
     if (json) {
-        struct vj_buf b;
-        vj_buf_init(&b);
-        vj_begin_object(&b);
-        vj_key(&b, "error");
-        vj_begin_object(&b);
-        vj_key(&b, "kind");
-        vj_string(&b, "status");
-        vj_key(&b, "command");
-        vj_string(&b, command);
-        vj_key(&b, "status");
-        vj_uint(&b, status);
-        vj_key(&b, "status_hex");
-        char hex[16];
-        snprintf(hex, sizeof hex, "0x%08X", status);
-        vj_string(&b, hex);
-        vj_key(&b, "status_name");
-        vj_string(&b, name);
-        vj_key(&b, "message");
-        vj_string(&b, message);
-        vj_end_object(&b);
-        vj_end_object(&b);
-        if (b.data != NULL)
-            fprintf(out, "%s\n", b.data);
-        vj_buf_free(&b);
+        print_json_error(out, json_pack("{s:s,s:s?,s:I,s:s,s:s?,s:s?}", "kind", "status", "command", command,
+                                        "status", (json_int_t)status, "status_hex", hex, "status_name", name,
+                                        "message", message));
         return;
     }
-    fprintf(out, "vigilctl: %s (0x%08X): %s\n", name, status, message);
+    fprintf(out, "vigilctl: %s (%s): %s\n", name, hex, message);
 }
 
 void vctl_print_error(FILE *out, bool json, const char *command, const char *kind, const char *message)
 {
     if (json) {
-        struct vj_buf b;
-        vj_buf_init(&b);
-        vj_begin_object(&b);
-        vj_key(&b, "error");
-        vj_begin_object(&b);
-        vj_key(&b, "kind");
-        vj_string(&b, kind);
-        vj_key(&b, "command");
-        vj_string(&b, command);
-        vj_key(&b, "message");
-        vj_string(&b, message);
-        vj_end_object(&b);
-        vj_end_object(&b);
-        if (b.data != NULL)
-            fprintf(out, "%s\n", b.data);
-        vj_buf_free(&b);
+        print_json_error(out, json_pack("{s:s?,s:s?,s:s?}", "kind", kind, "command", command, "message", message));
         return;
     }
     fprintf(out, "vigilctl: %s%s%s\n", command != NULL ? command : "", command != NULL ? ": " : "", message);
@@ -325,7 +305,7 @@ static void sample(FILE *out, const struct labels *l, const char *name, const ch
 }
 
 static void gauge_u64(FILE *out, const struct labels *l, const char *name, const char *help,
-                      const struct vj_value *object, const char *key, double scale)
+                      const json_t *object, const char *key, double scale)
 {
     uint64_t n;
     if (!vj_get_u64(object, key, &n))
@@ -335,7 +315,7 @@ static void gauge_u64(FILE *out, const struct labels *l, const char *name, const
 }
 
 static void gauge_bool(FILE *out, const struct labels *l, const char *name, const char *help,
-                       const struct vj_value *object, const char *key)
+                       const json_t *object, const char *key)
 {
     bool b;
     if (!vj_get_bool(object, key, &b))
@@ -344,8 +324,8 @@ static void gauge_bool(FILE *out, const struct labels *l, const char *name, cons
     sample(out, l, name, NULL, NULL, b ? 1 : 0);
 }
 
-bool vctl_print_metrics(FILE *out, bool up, const struct vj_value *status, const struct vj_value *hb,
-                        const struct vj_value *stats, const char *const *pairs, size_t label_count)
+bool vctl_print_metrics(FILE *out, bool up, const json_t *status, const json_t *hb,
+                        const json_t *stats, const char *const *pairs, size_t label_count)
 {
     for (size_t i = 0; i < label_count; i++) {
         const char *eq = strchr(pairs[i], '=');
@@ -419,24 +399,25 @@ bool vctl_print_metrics(FILE *out, bool up, const struct vj_value *status, const
             sample(out, &l, "vigil_heartbeat_anomalies_total", "kind", "jump", (double)jumps);
         }
     }
-    const struct vj_value *exits = vj_get(stats, "exits");
-    if (exits != NULL && exits->type == VJ_OBJECT) {
+    const char *key;
+    json_t *value;
+    const json_t *exits = vj_get(stats, "exits");
+    if (json_is_object(exits)) {
         header(out, "vigil_vm_exits_total", "counter", "VM exits handled, by exit reason.");
-        for (size_t i = 0; i < exits->count; i++) {
+        json_object_foreach((json_t *)exits, key, value) {
             uint64_t n;
-            if (!vj_as_u64(&exits->members[i].value, &n) || strcmp(exits->members[i].key, "total") == 0)
+            if (!vj_as_u64(value, &n) || strcmp(key, "total") == 0)
                 continue; /* the sum of the others: sum() in PromQL */
             fputs("vigil_vm_exits_total", out);
-            sample_labels(out, &l, "reason", exits->members[i].key, exits->members[i].key_length);
+            sample_labels(out, &l, "reason", key, strlen(key));
             fprintf(out, " %" PRIu64 "\n", n);
         }
     }
-    const struct vj_value *service = vj_get(stats, "service");
-    if (service != NULL && service->type == VJ_OBJECT) {
-        for (size_t i = 0; i < service->count; i++) {
+    const json_t *service = vj_get(stats, "service");
+    if (json_is_object(service)) {
+        json_object_foreach((json_t *)service, key, value) {
             uint64_t n;
-            const char *key = service->members[i].key;
-            if (!vj_as_u64(&service->members[i].value, &n) || !label_name_ok(key, service->members[i].key_length))
+            if (!vj_as_u64(value, &n) || !label_name_ok(key, strlen(key)))
                 continue;
             char name[128];
             snprintf(name, sizeof name, "vigil_service_%s_total", key);

@@ -115,15 +115,27 @@ if run 0 exec -- spew 5000; then
 fi
 run 0 exec --env GREETING=hi --env B=2 -- env && { out_has '^GREETING=hi$'; out_has '^B=2$'; }
 run 0 exec --cwd /var/tmp -- pwd && out_has '^/var/tmp$'
-if run 0 --json exec -- spew 1500; then
-    python3 - "$tmp/out" <<'PY' || fail "--json exec: the stream lines do not add up"
-import json, sys
+# --json passes the console's base64 lines through ({"stream":..,"data_b64":..}); their
+# bytes must be exactly what the plain exec wrote (multi-byte UTF-8 included).
+json_exec_matches() { # ARGS...: the decoded stdout of --json exec equals the plain exec's stdout
+    run 0 exec -- "$@" || return
+    cp "$tmp/out" "$tmp/plain"
+    run 0 --json exec -- "$@" || return
+    python3 - "$tmp/out" "$tmp/plain" <<'PY' || fail "--json exec $*: the decoded stream differs from the plain output"
+import base64, json, sys
 lines = [json.loads(l) for l in open(sys.argv[1])]
-data = "".join(l["data"] for l in lines if l.get("stream") == "stdout")
-assert len(lines) >= 3, lines            # streamed in several chunks
-assert len(data) == 1500 and lines[-1]["exit_code"] == 0 and lines[-1]["timed_out"] is False
+chunks = [l for l in lines if "stream" in l]
+assert all("data" not in l and 0 < len(l["data_b64"]) <= 512 for l in chunks), chunks
+data = b"".join(base64.b64decode(l["data_b64"], validate=True) for l in chunks if l["stream"] == "stdout")
+plain = open(sys.argv[2], "rb").read()
+assert data == plain, (len(data), len(plain))
+assert lines[-1]["exit_code"] == 0 and lines[-1]["timed_out"] is False, lines[-1]
+if len(plain) > 384:
+    assert len(chunks) >= (len(plain) + 383) // 384, len(chunks)  # at most 384 bytes per line
 PY
-fi
+}
+json_exec_matches spew 1500
+json_exec_matches echo "caf$(printf '\303\251') $(printf '\342\202\254') $(printf '\360\237\230\200') tab$(printf '\t')end"
 run 124 exec --timeout 1 -- sleep 30 && err_has 'timed out after 1 s'
 
 # ---- Parameters, time sync, stats, metrics, watch -------------------------------------------

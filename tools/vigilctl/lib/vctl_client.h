@@ -7,14 +7,17 @@
  *   if (vctl_enter_json(c, 30000) != VCTL_OK) ... vctl_client_error(c) ...
  *   struct vctl_request r;
  *   vctl_request_init(&r);
- *   vctl_call(c, &r, "status", NULL, 30000);      // members: raw JSON text, e.g. "\"action\":\"get\""
+ *   json_t *members = json_pack("{s:s,s:s}", "action", "get", "name", "x");  // or NULL
+ *   vctl_call(c, &r, "param", members, 30000);
+ *   json_decref(members);
  *   ... vctl_response_status(&r), vj_get(r.response, "result") ...
  *   vctl_request_release(&r);
  *   vctl_client_free(c);
  *
  * Lines are split at LF (a CR before it is dropped). Each complete line is one of:
  *  - a JSON object with an "id" of a request in flight: a streamed chunk ("stream")
- *    handed to the request's callback at once (or kept), or its response;
+ *    handed to the request's callback at once (or kept), or its response; exec
+ *    output arrives base64-encoded ("data_b64") and is decoded for the callback;
  *  - an event ({"event":...} without "id"): queued for vctl_next_event and passed to
  *    config.on_event;
  *  - {"id":null,...}: the console rejected a line; kept as a note for error messages;
@@ -81,7 +84,7 @@ struct vctl_client_config {
     uint64_t first_id;                   /* first request id; 0 = random (stale lines of an earlier client never match) */
     volatile sig_atomic_t *interrupted;  /* waits return VCTL_E_INTERRUPTED once *interrupted != 0 */
     void (*on_log)(void *context, const char *line, size_t length); /* non-protocol lines */
-    void (*on_event)(void *context, const struct vj_value *event);  /* as events arrive */
+    void (*on_event)(void *context, const json_t *event);      /* as events arrive */
     void *context;
     size_t line_max;                     /* 0 = VCTL_LINE_MAX_DEFAULT */
     int resend_ms;                       /* vctl_enter_json: resend period, 0 = 2000 */
@@ -100,18 +103,22 @@ struct vctl_client_config {
 
 struct vctl_client;
 
-typedef void (*vctl_stream_fn)(void *context, const char *stream, const char *data, size_t length);
+/* A streamed chunk: stream is "stdout", "stderr" or "name"; data[0..length) the
+ * bytes (exec: decoded from "data_b64"; a name: the "data" text); line the whole
+ * line as received (valid during the call). */
+typedef void (*vctl_stream_fn)(void *context, const char *stream, const char *data, size_t length,
+                               const json_t *line);
 
 struct vctl_request {
     uint64_t id;                 /* set by vctl_send */
     char cmd[24];
     bool sent, done;
-    struct vj_value *response;   /* the response object once done (owned) */
+    json_t *response;            /* the response object once done (owned) */
     vctl_stream_fn on_stream;    /* streamed chunks as they arrive; NULL: kept in streamed[] */
     void *stream_context;
-    struct vj_value **streamed;  /* streamed objects in order (owned), without on_stream */
+    json_t **streamed;           /* streamed lines in order (owned), without on_stream */
     size_t streamed_count;
-    uint64_t streamed_bytes;
+    uint64_t streamed_bytes;     /* bytes of data streamed (exec: decoded) */
     struct vctl_request *next;   /* in-flight list (internal) */
 };
 
@@ -143,22 +150,23 @@ int vctl_restore_mode(struct vctl_client *client, int timeout_ms);
 
 void vctl_request_init(struct vctl_request *request);
 void vctl_request_release(struct vctl_request *request); /* frees what it holds; forgets it if in flight */
-/* Sends {"id":N,"cmd":CMD<,MEMBERS>} + CR. MEMBERS: raw JSON object members or NULL. */
-int vctl_send(struct vctl_client *client, struct vctl_request *request, const char *cmd, const char *members);
+/* Sends {"id":N,"cmd":CMD<,MEMBERS...>} + CR. MEMBERS: an object whose members are
+ * added (borrowed), or NULL. */
+int vctl_send(struct vctl_client *client, struct vctl_request *request, const char *cmd, const json_t *members);
 /* Waits for the response (timeout_ms < 0: no limit). Streamed chunks are delivered meanwhile. */
 int vctl_wait(struct vctl_client *client, struct vctl_request *request, int timeout_ms);
-int vctl_call(struct vctl_client *client, struct vctl_request *request, const char *cmd, const char *members,
+int vctl_call(struct vctl_client *client, struct vctl_request *request, const char *cmd, const json_t *members,
               int timeout_ms);
 /* The response's status (an HRESULT; VIGIL_E_PROTOCOL-like 0xFFFFFFFF if it has none). */
 uint32_t vctl_response_status(const struct vctl_request *request);
-const struct vj_value *vctl_response_result(const struct vctl_request *request);
+const json_t *vctl_response_result(const struct vctl_request *request);
 /* The response's "message", or the status' sentence. */
 const char *vctl_response_message(const struct vctl_request *request);
 const char *vctl_response_status_name(const struct vctl_request *request, char *buffer, size_t size);
 
-/* The oldest queued event (caller frees it with vj_free), waiting up to timeout_ms
+/* The oldest queued event (caller releases it with json_decref), waiting up to timeout_ms
  * (0: only what is queued or readable now; < 0: no limit). */
-int vctl_next_event(struct vctl_client *client, int timeout_ms, struct vj_value **event);
+int vctl_next_event(struct vctl_client *client, int timeout_ms, json_t **event);
 /* Reads and dispatches what arrives within timeout_ms (returns VCTL_OK when nothing did). */
 int vctl_pump(struct vctl_client *client, int timeout_ms);
 /* Writes bytes as they are (paced like every write: see "Input pacing" above;
