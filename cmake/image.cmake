@@ -46,6 +46,13 @@ set(VIGIL_IMAGE_SOURCES
   hv/console/parse_human.c
   hv/console/parse_json.c
   hv/console/pending.c
+  hv/console/commands_lifecycle.c
+  hv/guest_life.c
+  hv/audit_log.c
+  hv/sha256.c
+  hv/exec_allowlist.c
+  hv/rate_limit.c
+  hv/recovery_policy.c
   guest-svc/host/guest_service.c
   guest-svc/host/mailbox.c
   guest-svc/host/operations.c
