@@ -53,6 +53,8 @@ set(VIGIL_IMAGE_SOURCES
   hv/exec_allowlist.c
   hv/rate_limit.c
   hv/recovery_policy.c
+  hv/guest_life_options.c
+  hv/guest_recovery.c
   guest-svc/host/guest_service.c
   guest-svc/host/mailbox.c
   guest-svc/host/operations.c

@@ -31,6 +31,7 @@ struct guest_life_module {
 };
 
 struct guest_life {
+    uint32_t heartbeat_interval_ms;         /* heartbeat_interval= at boot; 0: the monitor's default */
     struct audit_log audit;
     struct exec_allowlist allowlist;
     struct recovery_policy recovery;

@@ -15,6 +15,7 @@
 #include "hv/clock.h"
 #include "hv/cmdline.h"
 #include "hv/guest_launch.h"
+#include "hv/guest_recovery.h"
 #include "hv/log.h"
 #include "hv/memmap.h"
 #include "hv/multiboot.h"
@@ -125,6 +126,7 @@ void hv_main(uint32_t magic, uint32_t info_address)
         log_warn("command line: %s", cmdline_diagnostics.messages[i]);
     if (cmdline_diagnostics.dropped)
         log_warn("command line: %u more problems not shown", cmdline_diagnostics.dropped);
+    guest_recovery_configure(&options);
     log_info("console 0x%x at %lu baud, log level %s, panic policy %s", options.console_port,
              (unsigned long)options.console_baud, log_level_name(options.log_level), panic_policy_name(options.panic));
 
@@ -144,6 +146,9 @@ void hv_main(uint32_t magic, uint32_t info_address)
     if (!clock_init(tsc_frequency))
         log_warn("RTC: no valid date; the host wall clock starts at the Unix epoch");
 
+    if (!guest_recovery_measure(&boot_info))
+        hv_stop_after_guest("measured launch failed: the guest is not launched");
+    guest_recovery_guest_starting();
     guest_launch(&boot_info, &options, &capabilities, tsc_frequency);
     hv_power_off("no guest module given, nothing to run");
 }

@@ -3,6 +3,7 @@
 #include "drivers/acpi/acpi_power.h"
 #include "hv/clock.h"
 #include "hv/console/console.h"
+#include "hv/guest_recovery.h"
 #include "hv/log.h"
 #include "hv/panic.h"
 #include "hv/version.h"
@@ -99,6 +100,7 @@ void operator_console_start(struct uart16550 *uart, struct guest_service *servic
         .set_log_level = host_set_log_level,
         .power_off = host_power_off,
         .service = service,
+        .life = guest_life_instance(),
     };
     console_init(&host, CONSOLE_MODE_HUMAN);
     started = true;

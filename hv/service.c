@@ -5,6 +5,7 @@
 #include "arch/x86_64/cpu.h"
 #include "hv/clock.h"
 #include "hv/event_injection.h"
+#include "hv/guest_recovery.h"
 #include "hv/log.h"
 #include "hv/operator_console.h"
 #include "hv/panic.h"
@@ -45,6 +46,7 @@ static void platform_emit_event(void *context, const struct guest_service_event 
 {
     (void)context;
     operator_console_event(event);
+    guest_recovery_event(event);
 }
 
 /* Called from inside guest_service_tick: only note it, end the guest after the
@@ -84,6 +86,9 @@ void service_start(uint64_t shared_region_physical)
     uintptr_t pointer = (uintptr_t)shared_region_physical;
     __asm__("" : "+r"(pointer)); /* identity-mapped guest memory, not a C object */
     guest_service_init(service, &platform, (volatile void *)pointer, shared_region_physical);
+    uint32_t interval = guest_life_instance()->heartbeat_interval_ms;
+    if (interval != 0 && guest_service_set_heartbeat_failure_interval(service, interval) != VIGIL_S_OK)
+        log_warn("heartbeat_interval=%lu refused by the heartbeat monitor", (unsigned long)interval);
 }
 
 void service_offer_additions(uint64_t guest_physical, uint32_t size, const char *version)
@@ -118,10 +123,12 @@ void service_tick(void)
 {
     if (service)
         guest_service_tick(service);
+    guest_recovery_tick();
 }
 
 void service_guest_ended(enum guest_service_event_kind why, const char *detail)
 {
+    guest_recovery_guest_stopped(why, detail);
     if (service)
         guest_service_guest_stopped(service, why, detail);
 }

@@ -505,6 +505,7 @@ static void test_status_names_and_messages(void **state)
     assert_string_equal(guest_service_event_name(GUEST_EVENT_GUEST_SHUTDOWN), "guest-shutdown");
     assert_string_equal(guest_service_event_name(GUEST_EVENT_ADDITIONS_REGISTERED), "additions-registered");
     assert_string_equal(guest_service_event_name(GUEST_EVENT_HEARTBEAT_ANOMALY), "heartbeat-anomaly");
+    assert_string_equal(guest_service_event_name(GUEST_EVENT_POLICY_ACTION), "policy-action");
 }
 
 static void test_statistics_ticks_and_doorbells(void **state)
