@@ -21,11 +21,15 @@ set(VIGIL_IMAGE_SOURCES
   drivers/acpi/acpi_tables.c
   drivers/acpi/acpi_power.c
   arch/x86_64/vmx.c
+  arch/x86_64/vmx_exit_reasons.c
   arch/x86_64/vmx_entry.S
   arch/x86_64/ept.c
   drivers/pit/pit.c
   hv/main.c
   hv/vcpu.c
+  hv/vcpu_registers.c
+  hv/guest_lifecycle.c
+  hv/guest_state_dump.c
   hv/vmexit.c
   hv/vmexit_handlers.c
   hv/vmexit_io.c
@@ -72,19 +76,38 @@ set(VIGIL_IMAGE_SOURCES
   hv/memmap.c
   hv/multiboot.c
 )
+option(VIGIL_BENCH_EMPTY_DISPATCH "empty-handler dispatch for tools/bench (never for use)" OFF)
+if(VIGIL_BENCH_EMPTY_DISPATCH)
+  list(APPEND VIGIL_IMAGE_SOURCES hv/bench_empty_dispatch.c)
+endif()
 list(TRANSFORM VIGIL_IMAGE_SOURCES PREPEND ${VIGIL_SOURCE_DIR}/)
 
-add_executable(vigil.elf ${VIGIL_IMAGE_SOURCES})
+# Offsets the exit stub needs from C structs (Jailhouse asm-defines technique):
+# asm_offsets.c compiled to assembly only (-S: the "object" is assembly text),
+# then cmake/asm-offsets.cmake extracts "=>NAME VALUE" into asm_offsets.h.
+set(VIGIL_GENERATED_INCLUDE ${CMAKE_CURRENT_BINARY_DIR}/generated)
+add_library(vigil_asm_offsets OBJECT ${VIGIL_SOURCE_DIR}/arch/x86_64/asm_offsets.c)
+target_include_directories(vigil_asm_offsets PRIVATE ${VIGIL_SOURCE_DIR})
+target_compile_options(vigil_asm_offsets PRIVATE -S -Wall -Wextra -Werror -nostdinc
+  "SHELL:-isystem ${VIGIL_NEWLIB_PREFIX}/x86_64-elf/include" "SHELL:-isystem ${VIGIL_GCC_INCLUDE}")
+set(VIGIL_ASM_OFFSETS_HEADER ${VIGIL_GENERATED_INCLUDE}/arch/x86_64/asm_offsets.h)
+add_custom_command(OUTPUT ${VIGIL_ASM_OFFSETS_HEADER}
+  COMMAND ${CMAKE_COMMAND} -DINPUT=$<TARGET_OBJECTS:vigil_asm_offsets> -DOUTPUT=${VIGIL_ASM_OFFSETS_HEADER}
+          -P ${VIGIL_SOURCE_DIR}/cmake/asm-offsets.cmake
+  DEPENDS vigil_asm_offsets $<TARGET_OBJECTS:vigil_asm_offsets> ${VIGIL_SOURCE_DIR}/cmake/asm-offsets.cmake
+  COMMENT "Generating asm_offsets.h from offsetof"
+  VERBATIM)
+
+add_executable(vigil.elf ${VIGIL_IMAGE_SOURCES} ${VIGIL_ASM_OFFSETS_HEADER})
 target_compile_definitions(vigil.elf PRIVATE VIGIL_VERSION="${PROJECT_VERSION}")
 # Benchmark variant (ExternalProject image-bench in superbuild-image.cmake): VMCALL,
-# CPUID and the doorbell OUT only advance RIP (hv/vmexit.c), output
+# CPUID and the doorbell OUT only advance RIP (hv/bench_hooks.h), output
 # vigil-empty-dispatch.elf, no test guests. tools/bench compares it with vigil.elf.
-option(VIGIL_BENCH_EMPTY_DISPATCH "empty-handler dispatch for tools/bench (never for use)" OFF)
 if(VIGIL_BENCH_EMPTY_DISPATCH)
   target_compile_definitions(vigil.elf PRIVATE VIGIL_BENCH_EMPTY_DISPATCH=1)
   set_target_properties(vigil.elf PROPERTIES OUTPUT_NAME vigil-empty-dispatch.elf)
 endif()
-target_include_directories(vigil.elf PRIVATE ${VIGIL_SOURCE_DIR} ${VIGIL_SOURCE_DIR}/guest-svc/include)
+target_include_directories(vigil.elf PRIVATE ${VIGIL_SOURCE_DIR} ${VIGIL_SOURCE_DIR}/guest-svc/include ${VIGIL_GENERATED_INCLUDE})
 target_compile_options(vigil.elf PRIVATE
   $<$<COMPILE_LANGUAGE:C>:-Wall -Wextra -Werror -nostdinc "SHELL:-isystem ${VIGIL_NEWLIB_PREFIX}/x86_64-elf/include" "SHELL:-isystem ${VIGIL_GCC_INCLUDE}">)
 set(VIGIL_LINKER_SCRIPT ${VIGIL_SOURCE_DIR}/arch/x86_64/linker.ld)

@@ -1,11 +1,8 @@
 #include "hv/event_injection.h"
 
 #include "arch/x86_64/vmx.h"
-#include "hv/vcpu.h"
 
 #define RFLAGS_IF (1ull << 9)
-
-static int pending_external_vector = -1;
 
 /* Exceptions that push an error code (SDM Vol. 3A §6.13). */
 static bool exception_has_error_code(uint8_t vector)
@@ -13,15 +10,16 @@ static bool exception_has_error_code(uint8_t vector)
     return vector == 8 || (vector >= 10 && vector <= 14) || vector == 17 || vector == 21;
 }
 
-void inject_exception(uint8_t vector)
+void inject_exception(struct vcpu *vcpu, uint8_t vector)
 {
+    (void)vcpu; /* its VMCS is the current one */
     vmcs_write32(VMCS_ENTRY_INTERRUPTION_INFO, INTERRUPTION_VALID | INTERRUPTION_TYPE_HARDWARE_EXCEPTION | vector);
 }
 
-void inject_exception_with_error_code(uint8_t vector, uint32_t error_code)
+void inject_exception_with_error_code(struct vcpu *vcpu, uint8_t vector, uint32_t error_code)
 {
     if (!exception_has_error_code(vector)) {
-        inject_exception(vector);
+        inject_exception(vcpu, vector);
         return;
     }
     vmcs_write32(VMCS_ENTRY_EXCEPTION_ERROR_CODE, error_code);
@@ -29,8 +27,9 @@ void inject_exception_with_error_code(uint8_t vector, uint32_t error_code)
                  INTERRUPTION_VALID | INTERRUPTION_TYPE_HARDWARE_EXCEPTION | INTERRUPTION_DELIVER_ERROR_CODE | vector);
 }
 
-void inject_nmi(void)
+void inject_nmi(struct vcpu *vcpu)
 {
+    (void)vcpu;
     vmcs_write32(VMCS_ENTRY_INTERRUPTION_INFO, INTERRUPTION_VALID | INTERRUPTION_TYPE_NMI | 2);
 }
 
@@ -43,40 +42,41 @@ static bool guest_interruptible(void)
            !(entry_event & INTERRUPTION_VALID);
 }
 
-static void set_interrupt_window_exiting(bool enabled)
+static void set_interrupt_window_exiting(struct vcpu *vcpu, bool enabled)
 {
     if (enabled)
-        the_vcpu.primary_controls |= PROC_INTERRUPT_WINDOW_EXITING;
+        vcpu->primary_controls |= PROC_INTERRUPT_WINDOW_EXITING;
     else
-        the_vcpu.primary_controls &= ~PROC_INTERRUPT_WINDOW_EXITING;
-    vmcs_write32(VMCS_PRIMARY_PROCESSOR_CONTROLS, the_vcpu.primary_controls);
+        vcpu->primary_controls &= ~PROC_INTERRUPT_WINDOW_EXITING;
+    vmcs_write32(VMCS_PRIMARY_PROCESSOR_CONTROLS, vcpu->primary_controls);
 }
 
-bool inject_external_interrupt(uint8_t vector)
+bool inject_external_interrupt(struct vcpu *vcpu, uint8_t vector)
 {
-    if (pending_external_vector >= 0)
+    if (vcpu->external_interrupt_queued)
         return false;
     if (guest_interruptible()) {
         vmcs_write32(VMCS_ENTRY_INTERRUPTION_INFO, INTERRUPTION_VALID | INTERRUPTION_TYPE_EXTERNAL | vector);
         return true;
     }
-    pending_external_vector = vector;
-    set_interrupt_window_exiting(true);
+    vcpu->external_interrupt_queued = true;
+    vcpu->queued_external_vector = vector;
+    set_interrupt_window_exiting(vcpu, true);
     return true;
 }
 
-void inject_pending_external_interrupt(void)
+void inject_pending_external_interrupt(struct vcpu *vcpu)
 {
-    set_interrupt_window_exiting(false);
-    if (pending_external_vector < 0)
+    set_interrupt_window_exiting(vcpu, false);
+    if (!vcpu->external_interrupt_queued)
         return;
-    uint8_t vector = (uint8_t)pending_external_vector;
-    pending_external_vector = -1;
-    inject_external_interrupt(vector);
+    vcpu->external_interrupt_queued = false;
+    inject_external_interrupt(vcpu, vcpu->queued_external_vector);
 }
 
-void reinject_interrupted_event(void)
+void reinject_interrupted_event(struct vcpu *vcpu)
 {
+    (void)vcpu;
     uint32_t vectoring = vmcs_read32(VMCS_IDT_VECTORING_INFO);
     if (!(vectoring & INTERRUPTION_VALID))
         return;

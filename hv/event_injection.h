@@ -9,19 +9,21 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "hv/vcpu.h"
+
 #define VECTOR_INVALID_OPCODE 6
 #define VECTOR_GENERAL_PROTECTION 13
 
-void inject_exception(uint8_t vector);
-void inject_exception_with_error_code(uint8_t vector, uint32_t error_code);
-void inject_nmi(void);
+void inject_exception(struct vcpu *vcpu, uint8_t vector);
+void inject_exception_with_error_code(struct vcpu *vcpu, uint8_t vector, uint32_t error_code);
+void inject_nmi(struct vcpu *vcpu);
 /* Injects now if the guest is interruptible, else queues the vector and asks
  * for an interrupt-window exit. Returns false if one is already queued. */
-bool inject_external_interrupt(uint8_t vector);
+bool inject_external_interrupt(struct vcpu *vcpu, uint8_t vector);
 /* Called on an interrupt-window exit: injects the queued vector. */
-void inject_pending_external_interrupt(void);
+void inject_pending_external_interrupt(struct vcpu *vcpu);
 /* An event being delivered when the exit happened must be delivered again
  * (SDM Vol. 3C §28.2.4): copies IDT-vectoring information to the entry fields. */
-void reinject_interrupted_event(void);
+void reinject_interrupted_event(struct vcpu *vcpu);
 
 #endif

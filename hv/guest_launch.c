@@ -34,6 +34,7 @@ static struct page_pool pool;
 static struct ept ept;
 static struct memmap allocation_map;
 static struct guest_image image;
+static struct vcpu vcpu; /* the one virtual CPU */
 
 static void *identity_pointer(void *context, uint64_t physical, uint64_t length)
 {
@@ -136,16 +137,16 @@ static void configure_ports(const struct hv_options *options, uint64_t rsdp_addr
         ports.pm1a_control = (uint16_t)fadt.pm1a_control_port;
         ports.pm1b_control = (uint16_t)fadt.pm1b_control_port;
     }
-    vmexit_io_configure(&the_vcpu, &ports);
-    vmexit_msr_configure(&the_vcpu);
+    vmexit_io_configure(&vcpu, &ports);
+    vmexit_msr_configure(&vcpu);
 }
 
-void guest_launch(struct boot_info *boot, const struct hv_options *options, const struct vmx_capabilities *capabilities,
+const struct guest_end *guest_launch(struct boot_info *boot, const struct hv_options *options, const struct vmx_capabilities *capabilities,
                   uint64_t tsc_frequency)
 {
     if (boot->module_count == 0) {
         log_info("no guest module given: nothing to run");
-        return;
+        return 0;
     }
     const char *missing = vcpu_missing_capability(capabilities);
     if (missing) {
@@ -229,10 +230,10 @@ void guest_launch(struct boot_info *boot, const struct hv_options *options, cons
     };
     timer_configure(tsc_frequency, options->tick_ms, capabilities->preemption_timer_rate_shift);
     uint32_t timer_ticks = timer_preemption_value();
-    vcpu_setup(&the_vcpu, capabilities, &pool, ept_pointer(&ept, false), timer_ticks, &entry);
+    vcpu_setup(&vcpu, capabilities, &pool, ept_pointer(&ept, false), timer_ticks, &entry);
     configure_ports(options, boot->rsdp_address);
     idle_configure(options->guest_exit);
-    service_start(shared_region);
+    service_start(&vcpu, shared_region);
     log_info("guest service: shared region 0x%lx-0x%lx (status page, request slot, response slot), doorbell port 0x%x",
              (unsigned long)shared_region, (unsigned long)(shared_region + VIGIL_SHARED_REGION_SIZE - 1),
              VIGIL_DOORBELL_PORT);
@@ -253,10 +254,10 @@ void guest_launch(struct boot_info *boot, const struct hv_options *options, cons
     log_info("page pool 0x%lx-0x%lx: %u of %u pages used; tick %lu ms = %lu preemption-timer units%s",
              (unsigned long)pool_base, (unsigned long)(pool_base + POOL_SIZE - 1), pool.pages_in_use, pool.page_count,
              (unsigned long)options->tick_ms, (unsigned long)timer_ticks,
-             the_vcpu.preemption_timer_saved ? "" : " (timer restarts at every entry)");
+             vcpu.preemption_timer_saved ? "" : " (timer restarts at every entry)");
     /* Bochs advances the TSC once per emulated instruction (clock: sync=none), so
      * this is also the cost of booting up to the guest's first instruction. */
     log_info("launching the guest at TSC %lu", (unsigned long)cpu_read_tsc());
     log_set_buffered(true); /* from now on the timer drains the log: no exit waits for the line */
-    vcpu_launch(&the_vcpu, &entry);
+    return guest_run(&vcpu);
 }

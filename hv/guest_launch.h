@@ -4,12 +4,13 @@
 
 #include "arch/x86_64/vmx_capability.h"
 #include "hv/cmdline.h"
+#include "hv/guest_lifecycle.h"
 #include "hv/multiboot.h"
 
-/* Loads module 0 as a Multiboot1 ELF guest and runs it. Returns only if there is
- * no guest to run; refusals (bad ELF, missing VT-x features) are logged and end
- * in the stop policy. */
-void guest_launch(struct boot_info *boot, const struct hv_options *options, const struct vmx_capabilities *capabilities,
+/* Loads module 0 as a Multiboot1 ELF guest and runs it until it ends; returns
+ * how it ended, or NULL if there is no guest module. Refusals (bad ELF, missing
+ * VT-x features) are logged and end in the stop policy. */
+const struct guest_end *guest_launch(struct boot_info *boot, const struct hv_options *options, const struct vmx_capabilities *capabilities,
                   uint64_t tsc_frequency);
 
 #endif

@@ -5,7 +5,6 @@
 #include <string.h>
 
 #include "hv/clock.h"
-#include "hv/event_injection.h"
 #include "hv/format.h"
 #include "hv/guest_life_options.h"
 #include "hv/log.h"
@@ -120,7 +119,7 @@ static void carry_out(const char *policy, struct recovery_decision decision)
         return;
     case RECOVERY_STEP_NMI:
         /* For a guest crash-dump path (Linux: unknown_nmi_panic, panic_on_io_nmi). */
-        inject_nmi();
+        service_inject_nmi();
         announce(policy, &decision, VIGIL_S_OK);
         return;
     case RECOVERY_STEP_POWEROFF:

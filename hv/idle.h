@@ -2,16 +2,15 @@
 #ifndef VIGIL_HV_IDLE_H
 #define VIGIL_HV_IDLE_H
 
-#include <stdbool.h>
-#include <stdint.h>
-
 #include "hv/cmdline.h"
+#include "hv/guest_lifecycle.h"
 
 void idle_configure(enum guest_exit_policy policy);
-/* guest_exit=poweroff: power off (or apply the stop policy if the guest failed).
+/* Called by hv_main after the run loop returned, outside any VM exit.
+ * guest_exit=poweroff: power off (or apply the stop policy if the guest failed).
  * guest_exit=console: keep the console and the service's clock running, polled
  * from a loop (no guest, no VM exits: hv/timer.c by the TSC), until the
  * operator powers off. */
-__attribute__((noreturn)) void idle_after_guest(const char *reason, bool powered_off);
+__attribute__((noreturn)) void idle_after_guest(const struct guest_end *end);
 
 #endif

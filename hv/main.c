@@ -16,6 +16,7 @@
 #include "hv/cmdline.h"
 #include "hv/guest_launch.h"
 #include "hv/guest_recovery.h"
+#include "hv/idle.h"
 #include "hv/log.h"
 #include "hv/memmap.h"
 #include "hv/multiboot.h"
@@ -149,6 +150,9 @@ void hv_main(uint32_t magic, uint32_t info_address)
     if (!guest_recovery_measure(&boot_info))
         hv_stop_after_guest("measured launch failed: the guest is not launched");
     guest_recovery_guest_starting();
-    guest_launch(&boot_info, &options, &capabilities, tsc_frequency);
-    hv_power_off("no guest module given, nothing to run");
+    const struct guest_end *end = guest_launch(&boot_info, &options, &capabilities, tsc_frequency);
+    if (!end)
+        hv_power_off("no guest module given, nothing to run");
+    /* The guest has ended and its run loop returned: no VM exit is in progress. */
+    idle_after_guest(end);
 }

@@ -47,11 +47,11 @@ static bool host_exit_counter(void *context, unsigned index, const char **name, 
         return true;
     }
     unsigned seen = 0;
-    for (uint32_t reason = 0; reason <= VMEXIT_REASON_LIMIT; reason++) {
+    for (uint32_t reason = 0; reason <= VMX_EXIT_REASON_LIMIT; reason++) {
         if (!statistics->by_reason[reason])
             continue;
         if (++seen == index) {
-            *name = vmexit_reason_slug(reason);
+            *name = vmx_exit_reason_slug(reason);
             *count = statistics->by_reason[reason];
             return true;
         }

@@ -9,13 +9,16 @@
 #include "hv/log.h"
 #include "hv/operator_console.h"
 #include "hv/panic.h"
+#include "hv/vcpu.h"
 
 #define SERVICE_STORAGE_SIZE (64 * 1024)
 
 static uint8_t service_storage[SERVICE_STORAGE_SIZE] __attribute__((aligned(64)));
 static struct guest_service *service;
 static uint64_t region_physical;
-static bool force_off_requested, force_off_reboot;
+static struct vcpu *guest_vcpu;
+/* What platform_force_guest_off decided during the tick service_tick runs. */
+static enum service_tick_result tick_result;
 
 static uint64_t platform_now_ms(void *context)
 {
@@ -39,7 +42,7 @@ static uint64_t platform_guest_tsc(void *context)
 static void platform_inject_interrupt(void *context, uint8_t vector)
 {
     (void)context;
-    inject_external_interrupt(vector);
+    inject_external_interrupt(guest_vcpu, vector);
 }
 
 static void platform_emit_event(void *context, const struct guest_service_event *event)
@@ -49,14 +52,13 @@ static void platform_emit_event(void *context, const struct guest_service_event 
     guest_recovery_event(event);
 }
 
-/* Called from inside guest_service_tick: only note it, end the guest after the
- * tick returned so the service's own bookkeeping is complete. */
+/* Called from inside guest_service_tick: note it, and service_tick returns it
+ * once the service's own bookkeeping is complete; the run loop ends the guest. */
 static void platform_force_guest_off(void *context, bool reboot, const char *reason)
 {
     (void)context;
     log_info("forcing the guest off: %s", reason ? reason : "shutdown timeout");
-    force_off_requested = true;
-    force_off_reboot = reboot;
+    tick_result = reboot ? SERVICE_FORCE_GUEST_OFF_REBOOT : SERVICE_FORCE_GUEST_OFF;
 }
 
 static void platform_log(void *context, const char *message)
@@ -75,8 +77,9 @@ static struct guest_service_platform platform = {
     .log = platform_log,
 };
 
-void service_start(uint64_t shared_region_physical)
+void service_start(struct vcpu *vcpu, uint64_t shared_region_physical)
 {
+    guest_vcpu = vcpu;
     if (guest_service_size() > sizeof service_storage)
         panic("guest service state (%lu bytes) exceeds its storage (%lu)", (unsigned long)guest_service_size(),
               (unsigned long)sizeof service_storage);
@@ -119,11 +122,19 @@ uint32_t service_doorbell(void)
     return guest_service_doorbell(service);
 }
 
-void service_tick(void)
+void service_inject_nmi(void)
 {
+    if (guest_vcpu)
+        inject_nmi(guest_vcpu);
+}
+
+enum service_tick_result service_tick(void)
+{
+    tick_result = SERVICE_GUEST_CONTINUES;
     if (service)
         guest_service_tick(service);
     guest_recovery_tick();
+    return tick_result;
 }
 
 void service_guest_ended(enum guest_service_event_kind why, const char *detail)
@@ -131,11 +142,4 @@ void service_guest_ended(enum guest_service_event_kind why, const char *detail)
     guest_recovery_guest_stopped(why, detail);
     if (service)
         guest_service_guest_stopped(service, why, detail);
-}
-
-bool service_force_off_requested(bool *reboot)
-{
-    if (reboot)
-        *reboot = force_off_reboot;
-    return force_off_requested;
 }

@@ -11,9 +11,18 @@
 
 #include "guest-svc/host/guest_service.h"
 
+struct vcpu;
+
+/* What the service's tick decided about the guest. */
+enum service_tick_result {
+    SERVICE_GUEST_CONTINUES = 0,
+    SERVICE_FORCE_GUEST_OFF,         /* a forced shutdown timed out: end the guest */
+    SERVICE_FORCE_GUEST_OFF_REBOOT,  /* the same, and the shutdown asked for a reboot */
+};
+
 /* Starts the service on the shared region (host pointer = guest-physical address,
- * identity mapped). */
-void service_start(uint64_t shared_region_physical);
+ * identity mapped); its interrupts go to vcpu. */
+void service_start(struct vcpu *vcpu, uint64_t shared_region_physical);
 /* Offers an Additions package (a boot module the guest sees read-only). */
 void service_offer_additions(uint64_t guest_physical, uint32_t size, const char *version);
 bool service_active(void);
@@ -23,11 +32,11 @@ struct guest_service *service_instance(void);
 void service_cpuid_shared_region(uint32_t registers[4]);
 /* The doorbell (OUT to the port or VMCALL): returns the VIGIL_DOORBELL_* result. */
 uint32_t service_doorbell(void);
-/* The timer tick, in VMX non-root exits and in the idle loop after the guest ended. */
-void service_tick(void);
+/* An NMI into the guest's vCPU on the next entry (recovery policy nmi). */
+void service_inject_nmi(void);
+/* The timer tick, between VM exits and in the idle loop after the guest ended. */
+enum service_tick_result service_tick(void);
 /* The guest has ended (powered off, stopped, forced off): tell the service. */
 void service_guest_ended(enum guest_service_event_kind why, const char *detail);
-/* Set when a forced shutdown decided to end the guest; checked after each tick. */
-bool service_force_off_requested(bool *reboot);
 
 #endif

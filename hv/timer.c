@@ -28,12 +28,13 @@ void timer_configure(uint64_t tsc_frequency_hz, uint32_t tick_ms, unsigned preem
     fast_until = 0;
 }
 
-void timer_run_due(void)
+enum service_tick_result timer_run_due(void)
 {
     uint64_t now = cpu_read_tsc();
     bool tick = now >= next_tick;
+    enum service_tick_result result = SERVICE_GUEST_CONTINUES;
     if (!tick && now < next_poll)
-        return;
+        return result;
     if (operator_console_receive() > 0)
         fast_until = now + linger_tsc;
     /* Output waiting in the log ring keeps the fast poll going: 16 bytes a
@@ -43,12 +44,13 @@ void timer_run_due(void)
     if (tick) {
         next_tick = now + tick_tsc;
         ticks++;
-        service_tick();
+        result = service_tick();
         operator_console_tick();
     }
     /* Outside an input burst the poll rides on the tick: one timer exit per tick. */
     next_poll = now < fast_until ? now + fast_poll_tsc : next_tick;
     timer_next_due = next_poll < next_tick ? next_poll : next_tick;
+    return result;
 }
 
 uint32_t timer_preemption_value(void)

@@ -20,13 +20,15 @@
 #include <stdint.h>
 
 #include "arch/x86_64/cpu.h"
+#include "hv/service.h"
 
 #define TIMER_FAST_POLL_US 1000u
 #define TIMER_FAST_POLL_LINGER_MS 500u
 
 void timer_configure(uint64_t tsc_frequency_hz, uint32_t tick_ms, unsigned preemption_timer_rate_shift);
-/* Runs the console poll and the tick if their time has come. */
-void timer_run_due(void);
+/* Runs the console poll and the tick if their time has come; returns what the
+ * service's tick decided about the guest (SERVICE_GUEST_CONTINUES without a tick). */
+enum service_tick_result timer_run_due(void);
 /* The TSC at which timer_run_due has work: one compare on the exit path. */
 extern uint64_t timer_next_due;
 static inline bool timer_work_due(void) { return cpu_read_tsc() >= timer_next_due; }

@@ -6,6 +6,7 @@
 #include "arch/x86_64/descriptors.h"
 #include "arch/x86_64/msr.h"
 #include "arch/x86_64/vmx.h"
+#include "arch/x86_64/vmx_entry.h"
 #include "hv/log.h"
 #include "hv/page_pool.h"
 #include "hv/panic.h"
@@ -18,7 +19,6 @@
 #define CR4_OSXSAVE (1ull << 18)
 #define MSR_IA32_PAT 0x277
 #define MSR_IA32_DEBUGCTL 0x1D9
-#define EXIT_STACK_PAGES 4
 #define VPID_GUEST 1
 #define PAT_POWER_ON_DEFAULT 0x0007040600070406ull
 
@@ -28,11 +28,6 @@
 #define ACCESS_RIGHTS_TSS_BUSY_32 0x008Bu
 #define ACCESS_RIGHTS_UNUSABLE (1u << 16)
 
-struct vcpu the_vcpu;
-
-extern char vmx_exit_entry[];
-enum vmx_result vmx_launch(const struct guest_registers *registers);
-__attribute__((noreturn)) void vmx_resume_failed(uint64_t rflags);
 
 const char *vcpu_missing_capability(const struct vmx_capabilities *c)
 {
@@ -58,19 +53,6 @@ static void *allocate_pages(struct page_pool *pool, uint32_t pages, uint64_t *ph
     return memory;
 }
 
-static void check_vmx_result(const char *instruction, enum vmx_result result)
-{
-    if (result == VMX_SUCCEEDED)
-        return;
-    if (result == VMX_FAIL_VALID) {
-        uint64_t error = 0;
-        vmcs_read_raw(VMCS_VM_INSTRUCTION_ERROR, &error);
-        panic("%s failed: VMfailValid, VM-instruction error %lu (%s)", instruction, (unsigned long)error,
-              vmx_instruction_error_name((uint32_t)error));
-    }
-    panic("%s failed: %s", instruction, vmx_result_name(result));
-}
-
 /* CR0/CR4 in VMX operation must respect the FIXED0 (must be 1) and FIXED1
  * (may be 1) MSRs (SDM Vol. 3D §A.7, A.8). */
 static void enter_vmx_operation(struct vcpu *vcpu, struct page_pool *pool)
@@ -81,12 +63,12 @@ static void enter_vmx_operation(struct vcpu *vcpu, struct page_pool *pool)
 
     uint32_t *vmxon_region = allocate_pages(pool, 1, &vcpu->vmxon_physical, "the VMXON region");
     vmxon_region[0] = c->vmcs_revision; /* SDM Vol. 3C §25.11.5 */
-    check_vmx_result("VMXON", vmx_on(&vcpu->vmxon_physical));
+    vmx_require_success("VMXON", vmx_on(&vcpu->vmxon_physical));
 
     uint32_t *vmcs = allocate_pages(pool, 1, &vcpu->vmcs_physical, "the VMCS");
     vmcs[0] = c->vmcs_revision; /* bit 31 clear: an ordinary VMCS, not a shadow */
-    check_vmx_result("VMCLEAR", vmx_clear(&vcpu->vmcs_physical));
-    check_vmx_result("VMPTRLD", vmx_pointer_load(&vcpu->vmcs_physical));
+    vmx_require_success("VMCLEAR", vmx_clear(&vcpu->vmcs_physical));
+    vmx_require_success("VMPTRLD", vmx_pointer_load(&vcpu->vmcs_physical));
 }
 
 void vcpu_intercept_io_ports(struct vcpu *vcpu, uint16_t port, unsigned count)
@@ -202,10 +184,8 @@ static void setup_host_state(struct vcpu *vcpu)
     vmcs_write_natural(VMCS_HOST_IA32_SYSENTER_EIP, 0);
     vmcs_write64(VMCS_HOST_IA32_EFER, efer);
     vmcs_write64(VMCS_HOST_IA32_PAT, pat);
-    /* 16-byte aligned stack top minus 8: after the 15 pushes in vmx_exit_entry the
-     * call to vmexit_dispatch sees an aligned stack. */
-    vmcs_write_natural(VMCS_HOST_RSP, vcpu->exit_stack_top - 8);
-    vmcs_write_natural(VMCS_HOST_RIP, (uint64_t)(uintptr_t)vmx_exit_entry);
+    /* Host RSP is written by vmx_enter_guest: exits return on the run loop's stack. */
+    vmcs_write_natural(VMCS_HOST_RIP, (uint64_t)(uintptr_t)vmx_guest_exit);
 }
 
 static void write_guest_segment(uint32_t selector_field, uint16_t selector, uint32_t base_field,
@@ -291,29 +271,10 @@ void vcpu_setup(struct vcpu *vcpu, const struct vmx_capabilities *capabilities, 
     enter_vmx_operation(vcpu, pool);
     vcpu->io_bitmaps = allocate_pages(pool, 2, &vcpu->io_bitmaps_physical, "the I/O bitmaps");
     vcpu->msr_bitmap = allocate_pages(pool, 1, &vcpu->msr_bitmap_physical, "the MSR bitmap");
-    uint64_t stack_physical;
-    allocate_pages(pool, EXIT_STACK_PAGES, &stack_physical, "the VM-exit stack");
-    vcpu->exit_stack_top = stack_physical + EXIT_STACK_PAGES * 4096ull;
 
     setup_controls(vcpu);
     setup_host_state(vcpu);
     setup_guest_state(vcpu, entry);
-}
-
-void vcpu_launch(struct vcpu *vcpu, const struct guest_entry_state *entry)
-{
-    (void)vcpu;
-    struct guest_registers registers;
-    memset(&registers, 0, sizeof registers);
-    registers.rax = entry->eax;
-    registers.rbx = entry->ebx;
-    enum vmx_result result = vmx_launch(&registers);
-    check_vmx_result("VMLAUNCH", result);
-    panic("VMLAUNCH returned without a failure indication");
-}
-
-void vmx_resume_failed(uint64_t rflags)
-{
-    check_vmx_result("VMRESUME", (rflags & 1) ? VMX_FAIL_INVALID : (rflags & 0x40) ? VMX_FAIL_VALID : VMX_SUCCEEDED);
-    panic("VMRESUME fell through with RFLAGS 0x%lx", (unsigned long)rflags);
+    vcpu->registers.rax = entry->eax;
+    vcpu->registers.rbx = entry->ebx;
 }

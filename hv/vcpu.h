@@ -1,6 +1,6 @@
 /*
- * The one virtual CPU vigil runs: its VMXON region, VMCS, bitmaps, exit stack
- * and the guest-visible control-register policy (DESIGN.md §4 stages 3 and 5).
+ * The one virtual CPU vigil runs: its registers and the exit being handled, its
+ * VMXON region, VMCS, bitmaps and the guest-visible control-register policy (DESIGN.md §4 stages 3 and 5).
  */
 #ifndef VIGIL_HV_VCPU_H
 #define VIGIL_HV_VCPU_H
@@ -8,26 +8,28 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "arch/x86_64/guest_registers.h"
 #include "arch/x86_64/vmx_capability.h"
-
-/* Guest general registers saved by vmx_exit_entry (arch/x86_64/vmx_entry.S);
- * RSP and RIP live in the VMCS. */
-struct guest_registers {
-    uint64_t rax, rcx, rdx, rbx, rbp, rsi, rdi, r8, r9, r10, r11, r12, r13, r14, r15;
-};
-_Static_assert(sizeof(struct guest_registers) == 15 * 8, "layout shared with vmx_entry.S");
 
 struct page_pool;
 struct ept;
 
 struct vcpu {
+    struct guest_registers registers; /* saved at each VM exit, loaded at each entry */
+    bool launched;                    /* VMLAUNCH done: the next entry is VMRESUME */
+    /* The exit being handled (hv/vmexit.c fills it in before calling a handler). */
+    uint32_t exit_reason;             /* basic exit reason, bits 15:0 of the exit-reason field */
+    bool exit_entry_failed;           /* bit 31: VM entry failed (SDM Vol. 3C §28.2.1) */
+    uint64_t exit_qualification;
+    /* An external interrupt waiting for the guest to become interruptible (hv/event_injection.c). */
+    bool external_interrupt_queued;
+    uint8_t queued_external_vector;
     struct vmx_capabilities capabilities;
     uint64_t vmxon_physical, vmcs_physical;
     uint8_t *io_bitmaps;   /* A (ports 0-0x7FFF) then B (0x8000-0xFFFF), 8 KiB */
     uint64_t io_bitmaps_physical;
     uint8_t *msr_bitmap;   /* read low, read high, write low, write high (SDM Vol. 3C §25.6.9) */
     uint64_t msr_bitmap_physical;
-    uint64_t exit_stack_top;
     uint64_t ept_pointer;
     uint32_t primary_controls, secondary_controls, entry_controls, exit_controls;
     uint64_t cr0_guest_host_mask, cr4_guest_host_mask;
@@ -47,7 +49,8 @@ struct guest_entry_state {
 const char *vcpu_missing_capability(const struct vmx_capabilities *capabilities);
 
 /* VMXON, VMCS and bitmaps (pages from the pool), controls, host state and
- * guest state; the VMCS is current afterwards. Panics with the VMX failure
+ * guest state (registers included); the VMCS is current afterwards, and the
+ * guest is ready for its first entry (hv/guest_lifecycle.c). Panics with the VMX failure
  * decoded if any step fails. */
 void vcpu_setup(struct vcpu *vcpu, const struct vmx_capabilities *capabilities, struct page_pool *pool,
                 uint64_t ept_pointer, uint32_t preemption_timer_ticks, const struct guest_entry_state *entry);
@@ -57,9 +60,13 @@ void vcpu_intercept_io_ports(struct vcpu *vcpu, uint16_t port, unsigned count);
 /* Marks an MSR as exiting on read and/or write. */
 void vcpu_intercept_msr(struct vcpu *vcpu, uint32_t msr, bool on_read, bool on_write);
 
-/* Starts the guest; returns only if VMLAUNCH itself failed (then it has panicked). */
-__attribute__((noreturn)) void vcpu_launch(struct vcpu *vcpu, const struct guest_entry_state *entry);
-
-extern struct vcpu the_vcpu;
+/* Guest register access and instruction completion for exit handlers (hv/vcpu_registers.c). */
+/* General register n in the x86 encoding order (0 = RAX ... 4 = RSP ... 15 = R15);
+ * RSP is in the VMCS. Only bits 3:0 of n count. */
+uint64_t vcpu_register_read(const struct vcpu *vcpu, unsigned number);
+void vcpu_register_write(struct vcpu *vcpu, unsigned number, uint64_t value);
+/* Advance guest RIP past the exiting instruction and drop STI/MOV-SS blocking,
+ * as completing the instruction would have (SDM Vol. 3C §25.4.2). */
+void vcpu_skip_instruction(struct vcpu *vcpu);
 
 #endif

@@ -7,6 +7,7 @@
  */
 #include "arch/x86_64/vmx.h"
 #include "hv/event_injection.h"
+#include "hv/guest_lifecycle.h"
 #include "hv/vmexit.h"
 
 #define CR0_PE (1ull << 0)
@@ -21,11 +22,9 @@
 
 enum cr_access_type { CR_MOV_TO = 0, CR_MOV_FROM = 1, CR_CLTS = 2, CR_LMSW = 3 };
 
-static void fault(void) { inject_exception_with_error_code(VECTOR_GENERAL_PROTECTION, 0); }
-
-static bool write_cr0(uint64_t value)
+static bool write_cr0(struct vcpu *vcpu, uint64_t value)
 {
-    const struct vmx_capabilities *c = &the_vcpu.capabilities;
+    const struct vmx_capabilities *c = &vcpu->capabilities;
     if ((value >> 32) || ((value & CR0_PG) && !(value & CR0_PE)) || ((value & CR0_NW) && !(value & CR0_CD)))
         return false;
     uint64_t old_shadow = vmcs_read_natural(VMCS_CR0_READ_SHADOW);
@@ -35,18 +34,18 @@ static bool write_cr0(uint64_t value)
     if (paging_on && (efer & EFER_LME)) {
         /* Long mode needs PAE first. The guest's CR4: owned bits from the read shadow,
          * the rest (PAE among them, set without an exit) from the guest CR4 field. */
-        uint64_t cr4_mask = the_vcpu.cr4_guest_host_mask;
+        uint64_t cr4_mask = vcpu->cr4_guest_host_mask;
         uint64_t cr4 = (vmcs_read_natural(VMCS_CR4_READ_SHADOW) & cr4_mask) |
                        (vmcs_read_natural(VMCS_GUEST_CR4) & ~cr4_mask);
         if (!(cr4 & CR4_PAE))
             return false;
         vmcs_write64(VMCS_GUEST_IA32_EFER, efer | EFER_LMA);
-        the_vcpu.entry_controls |= ENTRY_IA32E_MODE_GUEST;
-        vmcs_write32(VMCS_ENTRY_CONTROLS, the_vcpu.entry_controls);
+        vcpu->entry_controls |= ENTRY_IA32E_MODE_GUEST;
+        vmcs_write32(VMCS_ENTRY_CONTROLS, vcpu->entry_controls);
     } else if (paging_off && (efer & EFER_LMA)) {
         vmcs_write64(VMCS_GUEST_IA32_EFER, efer & ~EFER_LMA);
-        the_vcpu.entry_controls &= ~ENTRY_IA32E_MODE_GUEST;
-        vmcs_write32(VMCS_ENTRY_CONTROLS, the_vcpu.entry_controls);
+        vcpu->entry_controls &= ~ENTRY_IA32E_MODE_GUEST;
+        vmcs_write32(VMCS_ENTRY_CONTROLS, vcpu->entry_controls);
     }
     uint64_t must_be_one = c->cr0_fixed0 & ~(CR0_PE | CR0_PG);
     vmcs_write_natural(VMCS_CR0_READ_SHADOW, value);
@@ -54,9 +53,9 @@ static bool write_cr0(uint64_t value)
     return true;
 }
 
-static bool write_cr4(uint64_t value)
+static bool write_cr4(struct vcpu *vcpu, uint64_t value)
 {
-    const struct vmx_capabilities *c = &the_vcpu.capabilities;
+    const struct vmx_capabilities *c = &vcpu->capabilities;
     /* VMX is hidden: setting VMXE faults as on a CPU without VMX; so do bits the CPU lacks. */
     if ((value & CR4_VMXE) || (value & ~(c->cr4_fixed1 | c->cr4_fixed0)) || (value >> 32))
         return false;
@@ -65,9 +64,9 @@ static bool write_cr4(uint64_t value)
     return true;
 }
 
-void vmexit_handle_control_register(struct vmexit_context *context)
+enum vmexit_action vmexit_handle_control_register(struct vcpu *vcpu)
 {
-    uint64_t q = context->qualification;
+    uint64_t q = vcpu->exit_qualification;
     unsigned control_register = (unsigned)(q & 15);
     enum cr_access_type type = (enum cr_access_type)((q >> 4) & 3);
     unsigned general_register = (unsigned)((q >> 8) & 15);
@@ -75,21 +74,21 @@ void vmexit_handle_control_register(struct vmexit_context *context)
 
     switch (type) {
     case CR_MOV_TO: {
-        uint64_t value = guest_register_read(context->registers, general_register);
+        uint64_t value = vcpu_register_read(vcpu, general_register);
         if (control_register == 0)
-            ok = write_cr0(value);
+            ok = write_cr0(vcpu, value);
         else if (control_register == 4)
-            ok = write_cr4(value);
+            ok = write_cr4(vcpu, value);
         else if (control_register == 3)
             vmcs_write_natural(VMCS_GUEST_CR3, value); /* only when the CPU forces CR3-load exiting */
         else
-            guest_stop("unexpected MOV to CR%u", control_register);
+            return guest_stop(vcpu, "unexpected MOV to CR%u", control_register);
         break;
     }
     case CR_MOV_FROM:
         if (control_register != 3)
-            guest_stop("unexpected MOV from CR%u", control_register);
-        guest_register_write(context->registers, general_register, vmcs_read_natural(VMCS_GUEST_CR3));
+            return guest_stop(vcpu, "unexpected MOV from CR%u", control_register);
+        vcpu_register_write(vcpu, general_register, vmcs_read_natural(VMCS_GUEST_CR3));
         break;
     case CR_CLTS:
         vmcs_write_natural(VMCS_CR0_READ_SHADOW, vmcs_read_natural(VMCS_CR0_READ_SHADOW) & ~CR0_TS);
@@ -99,13 +98,14 @@ void vmexit_handle_control_register(struct vmexit_context *context)
         /* LMSW loads CR0 bits 3:0 but cannot clear PE (SDM Vol. 2A LMSW). */
         uint64_t shadow = vmcs_read_natural(VMCS_CR0_READ_SHADOW);
         uint64_t source = (q >> 16) & 0xF;
-        ok = write_cr0((shadow & ~0xEull) | source | (shadow & CR0_PE));
+        ok = write_cr0(vcpu, (shadow & ~0xEull) | source | (shadow & CR0_PE));
         break;
     }
     }
     if (!ok) {
-        fault();
-        return;
+        inject_exception_with_error_code(vcpu, VECTOR_GENERAL_PROTECTION, 0);
+        return VMEXIT_RESUME_GUEST;
     }
-    vmexit_skip_instruction();
+    vcpu_skip_instruction(vcpu);
+    return VMEXIT_RESUME_GUEST;
 }

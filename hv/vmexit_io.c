@@ -11,6 +11,7 @@
 
 #include "arch/x86_64/port_io.h"
 #include "arch/x86_64/vmx.h"
+#include "hv/guest_lifecycle.h"
 #include "hv/log.h"
 #include "hv/service.h"
 #include "hv/vmexit.h"
@@ -63,78 +64,86 @@ static bool in_range(uint16_t port, uint16_t base, unsigned count)
     return base != 0 && port >= base && port < base + count;
 }
 
-/* Returns the value an IN gets, after acting on the access. */
-static uint32_t handle_port(uint16_t port, unsigned size, bool is_in, uint32_t value)
+/* Performs the access on the real port: an IN's value goes to *value. */
+static void pass_through(uint16_t port, unsigned size, bool is_in, uint32_t *value)
+{
+    if (is_in)
+        *value = port_in(port, size);
+    else
+        port_out(port, size, *value);
+}
+
+/* Acts on the access; *value is what an OUT wrote and becomes what an IN gets. */
+static enum vmexit_action handle_port(struct vcpu *vcpu, uint16_t port, unsigned size, bool is_in, uint32_t *value)
 {
     uint32_t all_ones = size == 4 ? 0xFFFFFFFFu : (1u << (size * 8)) - 1;
     if (in_range(port, ports.console_base, UART_PORT_COUNT)) {
         if (io_statistics.console_accesses_dropped++ == 0)
             log_warn("guest touched the hypervisor console UART (port 0x%x): it reads as absent", port);
-        return all_ones;
+        *value = all_ones;
+        return VMEXIT_RESUME_GUEST;
     }
     if (in_range(port, VIGIL_DOORBELL_PORT, 4)) {
-        if (is_in)
-            return 0;
-        io_statistics.doorbell_rings++;
-        service_doorbell(); /* the outcome is in the status page: the guest needs no second exit */
-        return value;
+        if (is_in) {
+            *value = 0;
+        } else {
+            io_statistics.doorbell_rings++;
+            service_doorbell(); /* the outcome is in the status page: the guest needs no second exit */
+        }
+        return VMEXIT_RESUME_GUEST;
     }
     if (port == ports.pm1a_control || port == ports.pm1b_control) {
-        if (!is_in && (value & ACPI_SLP_EN))
-            guest_powered_off("ACPI sleep request, SLP_TYP and SLP_EN written to PM1 control");
-        if (is_in)
-            return port_in(port, size);
-        port_out(port, size, value);
-        return value;
+        if (!is_in && (*value & ACPI_SLP_EN))
+            return guest_powered_off(vcpu, "ACPI sleep request, SLP_TYP and SLP_EN written to PM1 control");
+        pass_through(port, size, is_in, value);
+        return VMEXIT_RESUME_GUEST;
     }
     if (port == ports.debug_exit && ports.debug_exit) {
         if (!is_in) {
-            log_raw_printf("vigil: guest wrote 0x%x to the isa-debug-exit port\n", value);
-            guest_powered_off("isa-debug-exit");
+            log_raw_printf("vigil: guest wrote 0x%x to the isa-debug-exit port\n", *value);
+            return guest_powered_off(vcpu, "isa-debug-exit");
         }
-        return all_ones;
+        *value = all_ones;
+        return VMEXIT_RESUME_GUEST;
     }
     if (port == BOCHS_SHUTDOWN_PORT) {
         static const char shutdown[] = "Shutdown";
         if (!is_in) {
-            bochs_shutdown_matched = ((char)value == shutdown[bochs_shutdown_matched]) ? bochs_shutdown_matched + 1
-                                     : ((char)value == shutdown[0])                    ? 1
-                                                                                       : 0;
+            char c = (char)*value;
+            bochs_shutdown_matched = c == shutdown[bochs_shutdown_matched] ? bochs_shutdown_matched + 1
+                                     : c == shutdown[0]                    ? 1
+                                                                           : 0;
             if (bochs_shutdown_matched == sizeof shutdown - 1)
-                guest_powered_off("Bochs shutdown port 0x8900");
+                return guest_powered_off(vcpu, "Bochs shutdown port 0x8900");
         }
-        return all_ones;
+        *value = all_ones;
+        return VMEXIT_RESUME_GUEST;
     }
-    if (port == RESET_CONTROL_PORT) {
-        if (!is_in && (value & RESET_CONTROL_RESET))
-            guest_stop("the guest asked for a machine reset through port 0xCF9 (value 0x%x)", value);
-        if (is_in)
-            return port_in(port, size);
-        port_out(port, size, value);
-        return value;
-    }
-    /* Intercepted by a neighbouring range of a wide access: pass through. */
-    if (is_in)
-        return port_in(port, size);
-    port_out(port, size, value);
-    return value;
+    if (port == RESET_CONTROL_PORT && !is_in && (*value & RESET_CONTROL_RESET))
+        return guest_stop(vcpu, "the guest asked for a machine reset through port 0xCF9 (value 0x%x)", *value);
+    /* 0xCF9 otherwise, or intercepted by a neighbouring range of a wide access: pass through. */
+    pass_through(port, size, is_in, value);
+    return VMEXIT_RESUME_GUEST;
 }
 
-void vmexit_handle_io(struct vmexit_context *context)
+enum vmexit_action vmexit_handle_io(struct vcpu *vcpu)
 {
-    uint64_t q = context->qualification;
+    uint64_t q = vcpu->exit_qualification;
     unsigned size = (unsigned)(q & 7) + 1;
     bool is_in = (q & 8) != 0;
     bool is_string = (q & 16) != 0;
     uint16_t port = (uint16_t)(q >> 16);
     if (is_string || (size != 1 && size != 2 && size != 4))
-        guest_stop("%s I/O %s port 0x%x (size %u) is not emulated", is_string ? "string" : "odd-sized",
-                   is_in ? "from" : "to", port, size);
+        return guest_stop(vcpu, "%s I/O %s port 0x%x (size %u) is not emulated", is_string ? "string" : "odd-sized",
+                          is_in ? "from" : "to", port, size);
 
-    struct guest_registers *r = context->registers;
+    struct guest_registers *r = &vcpu->registers;
     uint32_t mask = size == 4 ? 0xFFFFFFFFu : (1u << (size * 8)) - 1;
-    uint32_t result = handle_port(port, size, is_in, (uint32_t)r->rax & mask);
+    uint32_t result = (uint32_t)r->rax & mask;
+    if (handle_port(vcpu, port, size, is_in, &result) == VMEXIT_GUEST_ENDED)
+        return VMEXIT_GUEST_ENDED;
     if (is_in) /* IN writes AL/AX/EAX; a 32-bit IN zero-extends into RAX like any 32-bit write */
         r->rax = size == 4 ? result : ((r->rax & ~(uint64_t)mask) | (result & mask));
-    vmexit_skip_instruction();
+    vcpu_skip_instruction(vcpu);
+    return VMEXIT_RESUME_GUEST;
 }

@@ -60,9 +60,9 @@ void vmexit_msr_configure(struct vcpu *vcpu)
         vcpu_intercept_msr(vcpu, fixed_range_mtrrs[i], false, true);
 }
 
-void vmexit_handle_rdmsr(struct vmexit_context *context)
+enum vmexit_action vmexit_handle_rdmsr(struct vcpu *vcpu)
 {
-    struct guest_registers *r = context->registers;
+    struct guest_registers *r = &vcpu->registers;
     uint32_t msr = (uint32_t)r->rcx;
     uint64_t value = 0;
     switch (policy_for(msr)) {
@@ -70,31 +70,32 @@ void vmexit_handle_rdmsr(struct vmexit_context *context)
         value = FEATURE_CONTROL_LOCKED; /* locked, VMX enabled neither inside nor outside SMX */
         break;
     case MSR_FAULT:
-        inject_exception_with_error_code(VECTOR_GENERAL_PROTECTION, 0);
-        return;
+        inject_exception_with_error_code(vcpu, VECTOR_GENERAL_PROTECTION, 0);
+        return VMEXIT_RESUME_GUEST;
     case MSR_IGNORE_WRITES:
     case MSR_PASS_THROUGH:
         if (!cpu_read_msr_checked(msr, &value)) {
-            inject_exception_with_error_code(VECTOR_GENERAL_PROTECTION, 0);
-            return;
+            inject_exception_with_error_code(vcpu, VECTOR_GENERAL_PROTECTION, 0);
+            return VMEXIT_RESUME_GUEST;
         }
         break;
     }
     r->rax = (uint32_t)value;
     r->rdx = (uint32_t)(value >> 32);
-    vmexit_skip_instruction();
+    vcpu_skip_instruction(vcpu);
+    return VMEXIT_RESUME_GUEST;
 }
 
-void vmexit_handle_wrmsr(struct vmexit_context *context)
+enum vmexit_action vmexit_handle_wrmsr(struct vcpu *vcpu)
 {
-    struct guest_registers *r = context->registers;
+    struct guest_registers *r = &vcpu->registers;
     uint32_t msr = (uint32_t)r->rcx;
     uint64_t value = ((r->rdx & 0xFFFFFFFF) << 32) | (r->rax & 0xFFFFFFFF);
     switch (policy_for(msr)) {
     case MSR_FEATURE_CONTROL:
     case MSR_FAULT:
-        inject_exception_with_error_code(VECTOR_GENERAL_PROTECTION, 0);
-        return;
+        inject_exception_with_error_code(vcpu, VECTOR_GENERAL_PROTECTION, 0);
+        return VMEXIT_RESUME_GUEST;
     case MSR_IGNORE_WRITES: {
         static bool reported;
         if (!reported) {
@@ -106,10 +107,11 @@ void vmexit_handle_wrmsr(struct vmexit_context *context)
     }
     case MSR_PASS_THROUGH:
         if (!cpu_write_msr_checked(msr, value)) {
-            inject_exception_with_error_code(VECTOR_GENERAL_PROTECTION, 0);
-            return;
+            inject_exception_with_error_code(vcpu, VECTOR_GENERAL_PROTECTION, 0);
+            return VMEXIT_RESUME_GUEST;
         }
         break;
     }
-    vmexit_skip_instruction();
+    vcpu_skip_instruction(vcpu);
+    return VMEXIT_RESUME_GUEST;
 }

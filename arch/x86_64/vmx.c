@@ -46,30 +46,6 @@ const char *vmx_instruction_error_name(uint32_t error_number)
     return "unknown VM-instruction error";
 }
 
-const char *vmx_exit_reason_name(uint32_t basic_reason)
-{
-    static const char *const names[] = {
-        [0] = "exception or NMI", [1] = "external interrupt", [2] = "triple fault", [3] = "INIT signal",
-        [4] = "start-up IPI", [5] = "I/O SMI", [6] = "other SMI", [7] = "interrupt window", [8] = "NMI window",
-        [9] = "task switch", [10] = "CPUID", [11] = "GETSEC", [12] = "HLT", [13] = "INVD", [14] = "INVLPG",
-        [15] = "RDPMC", [16] = "RDTSC", [17] = "RSM", [18] = "VMCALL", [19] = "VMCLEAR", [20] = "VMLAUNCH",
-        [21] = "VMPTRLD", [22] = "VMPTRST", [23] = "VMREAD", [24] = "VMRESUME", [25] = "VMWRITE",
-        [26] = "VMXOFF", [27] = "VMXON", [28] = "control-register access", [29] = "MOV DR",
-        [30] = "I/O instruction", [31] = "RDMSR", [32] = "WRMSR", [33] = "VM-entry failure: invalid guest state",
-        [34] = "VM-entry failure: MSR loading", [36] = "MWAIT", [37] = "monitor trap flag", [39] = "MONITOR",
-        [40] = "PAUSE", [41] = "VM-entry failure: machine-check event", [43] = "TPR below threshold",
-        [44] = "APIC access", [45] = "virtualized EOI", [46] = "GDTR/IDTR access", [47] = "LDTR/TR access",
-        [48] = "EPT violation", [49] = "EPT misconfiguration", [50] = "INVEPT", [51] = "RDTSCP",
-        [52] = "VMX-preemption timer expired", [53] = "INVVPID", [54] = "WBINVD/WBNOINVD", [55] = "XSETBV",
-        [56] = "APIC write", [57] = "RDRAND", [58] = "INVPCID", [59] = "VMFUNC", [60] = "ENCLS", [61] = "RDSEED",
-        [62] = "page-modification log full", [63] = "XSAVES", [64] = "XRSTORS", [66] = "SPP-related event",
-        [67] = "UMWAIT", [68] = "TPAUSE", [69] = "LOADIWKEY",
-    };
-    if (basic_reason < sizeof names / sizeof names[0] && names[basic_reason])
-        return names[basic_reason];
-    return "unknown exit reason";
-}
-
 static __attribute__((noreturn)) void report_failure(const char *instruction, uint32_t field, enum vmx_result result)
 {
     if (result == VMX_FAIL_VALID) {
@@ -79,6 +55,19 @@ static __attribute__((noreturn)) void report_failure(const char *instruction, ui
               (unsigned long)error, vmx_instruction_error_name((uint32_t)error));
     }
     panic("%s of VMCS field 0x%04x failed: %s", instruction, field, vmx_result_name(result));
+}
+
+void vmx_require_success(const char *instruction, enum vmx_result result)
+{
+    if (result == VMX_SUCCEEDED)
+        return;
+    if (result == VMX_FAIL_VALID) {
+        uint64_t error = 0;
+        vmcs_read_raw(VMCS_VM_INSTRUCTION_ERROR, &error);
+        panic("%s failed: VMfailValid, VM-instruction error %lu (%s)", instruction, (unsigned long)error,
+              vmx_instruction_error_name((uint32_t)error));
+    }
+    panic("%s failed: %s", instruction, vmx_result_name(result));
 }
 
 uint64_t vmcs_read_checked(uint32_t field)

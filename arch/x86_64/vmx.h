@@ -110,6 +110,9 @@ void vmcs_write_checked(uint32_t field, uint64_t value);
 /* Names for logs. */
 const char *vmx_instruction_error_name(uint32_t error_number); /* SDM Vol. 3C §31.4, Table 31-1 */
 const char *vmx_result_name(enum vmx_result result);
-const char *vmx_exit_reason_name(uint32_t basic_reason);        /* SDM Vol. 3D Appendix C */
+
+/* A VMX instruction other than VMREAD/VMWRITE ("VMXON", "VMLAUNCH", ...) must
+ * have succeeded: otherwise panics with the failure decoded. */
+void vmx_require_success(const char *instruction, enum vmx_result result);
 
 #endif

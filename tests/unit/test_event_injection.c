@@ -42,7 +42,7 @@ static void test_exception_encodings(void **state)
 {
     for (unsigned vector = 0; vector < 32; vector++) {
         setup(state);
-        inject_exception_with_error_code((uint8_t)vector, 0x1234);
+        inject_exception_with_error_code(&the_vcpu, (uint8_t)vector, 0x1234);
         uint32_t expected = INTERRUPTION_VALID | INTERRUPTION_TYPE_HARDWARE_EXCEPTION | vector;
         if (has_error_code(vector)) {
             expected |= INTERRUPTION_DELIVER_ERROR_CODE;
@@ -53,30 +53,30 @@ static void test_exception_encodings(void **state)
         assert_int_equal(fake_vmcs_get(VMCS_ENTRY_INTERRUPTION_INFO), expected);
     }
     setup(state);
-    inject_exception_with_error_code(VECTOR_GENERAL_PROTECTION, 0);
+    inject_exception_with_error_code(&the_vcpu, VECTOR_GENERAL_PROTECTION, 0);
     assert_int_equal(fake_vmcs_get(VMCS_ENTRY_INTERRUPTION_INFO), 0x80000B0D);
     assert_int_equal(fake_vmcs_write_count(VMCS_ENTRY_EXCEPTION_ERROR_CODE), 1);
 
     setup(state);
-    inject_exception(VECTOR_INVALID_OPCODE);
+    inject_exception(&the_vcpu, VECTOR_INVALID_OPCODE);
     assert_int_equal(fake_vmcs_get(VMCS_ENTRY_INTERRUPTION_INFO), 0x80000306);
     assert_int_equal(fake_vmcs_write_count(VMCS_ENTRY_EXCEPTION_ERROR_CODE), 0);
 
     setup(state);
-    inject_nmi();
+    inject_nmi(&the_vcpu);
     assert_int_equal(fake_vmcs_get(VMCS_ENTRY_INTERRUPTION_INFO), 0x80000202);
 }
 
 static void test_external_interrupt_injected_when_interruptible(void **state)
 {
     (void)state;
-    assert_true(inject_external_interrupt(0x30));
+    assert_true(inject_external_interrupt(&the_vcpu, 0x30));
     assert_int_equal(fake_vmcs_get(VMCS_ENTRY_INTERRUPTION_INFO), INTERRUPTION_VALID | INTERRUPTION_TYPE_EXTERNAL | 0x30);
     assert_int_equal(fake_vmcs_write_count(VMCS_PRIMARY_PROCESSOR_CONTROLS), 0);
     assert_int_equal(the_vcpu.primary_controls, PRIMARY_OTHER_CONTROLS);
     /* Nothing was queued: the next one goes in as well. */
     fake_vmcs_set(VMCS_ENTRY_INTERRUPTION_INFO, 0);
-    assert_true(inject_external_interrupt(0x31));
+    assert_true(inject_external_interrupt(&the_vcpu, 0x31));
     assert_int_equal(fake_vmcs_get(VMCS_ENTRY_INTERRUPTION_INFO), INTERRUPTION_VALID | 0x31);
 }
 
@@ -96,11 +96,11 @@ static void test_interrupt_queued_until_the_window_exit(void **state)
 {
     (void)state;
     fake_vmcs_set(VMCS_GUEST_RFLAGS, 2); /* IF = 0 */
-    assert_true(inject_external_interrupt(0x41));
+    assert_true(inject_external_interrupt(&the_vcpu, 0x41));
     assert_int_equal(fake_vmcs_write_count(VMCS_ENTRY_INTERRUPTION_INFO), 0);
     assert_window_open();
     /* One vector at a time. */
-    assert_false(inject_external_interrupt(0x42));
+    assert_false(inject_external_interrupt(&the_vcpu, 0x42));
     assert_int_equal(fake_vmcs_write_count(VMCS_ENTRY_INTERRUPTION_INFO), 0);
 
     /* The guest sets IF: the window exit delivers the queued vector and closes the window. */
@@ -113,7 +113,7 @@ static void test_interrupt_queued_until_the_window_exit(void **state)
 
     /* The queue is free again. */
     fake_vmcs_set(VMCS_ENTRY_INTERRUPTION_INFO, 0);
-    assert_true(inject_external_interrupt(0x42));
+    assert_true(inject_external_interrupt(&the_vcpu, 0x42));
     assert_int_equal(fake_vmcs_get(VMCS_ENTRY_INTERRUPTION_INFO), INTERRUPTION_VALID | 0x42);
 }
 
@@ -126,14 +126,14 @@ static void test_interrupt_queued_behind_blocking_or_a_pending_event(void **stat
             fake_vmcs_set(VMCS_GUEST_INTERRUPTIBILITY_STATE, blocking[i]);
         else /* an exception already set up for this entry */
             fake_vmcs_set(VMCS_ENTRY_INTERRUPTION_INFO, 0x80000B0D);
-        assert_true(inject_external_interrupt(0x50));
+        assert_true(inject_external_interrupt(&the_vcpu, 0x50));
         assert_window_open();
         assert_int_equal(fake_vmcs_write_count(VMCS_ENTRY_INTERRUPTION_INFO), 0);
     }
     /* Blocking by NMI does not hold back external interrupts. */
     setup(state);
     fake_vmcs_set(VMCS_GUEST_INTERRUPTIBILITY_STATE, INTERRUPTIBILITY_BLOCKING_BY_NMI);
-    assert_true(inject_external_interrupt(0x51));
+    assert_true(inject_external_interrupt(&the_vcpu, 0x51));
     assert_int_equal(fake_vmcs_get(VMCS_ENTRY_INTERRUPTION_INFO), INTERRUPTION_VALID | 0x51);
     assert_window_closed();
 }
@@ -142,14 +142,14 @@ static void test_window_exit_still_blocked_requeues(void **state)
 {
     (void)state;
     fake_vmcs_set(VMCS_GUEST_RFLAGS, 2);
-    assert_true(inject_external_interrupt(0x60));
+    assert_true(inject_external_interrupt(&the_vcpu, 0x60));
     /* The window exit arrives with an event to reinject: that goes first, the vector waits. */
     fake_vmcs_set(VMCS_GUEST_RFLAGS, RFLAGS_IF | 2);
     fake_vmcs_set(VMCS_IDT_VECTORING_INFO, INTERRUPTION_VALID | INTERRUPTION_TYPE_HARDWARE_EXCEPTION | 3);
     assert_int_equal(fake_dispatch(EXIT_REASON_INTERRUPT_WINDOW, 0, &registers), FAKE_RETURNED);
     assert_int_equal(fake_vmcs_get(VMCS_ENTRY_INTERRUPTION_INFO), INTERRUPTION_VALID | INTERRUPTION_TYPE_HARDWARE_EXCEPTION | 3);
     assert_window_open();
-    assert_false(inject_external_interrupt(0x61));
+    assert_false(inject_external_interrupt(&the_vcpu, 0x61));
 
     /* Next window exit, nothing in the way. */
     fake_vmcs_set(VMCS_IDT_VECTORING_INFO, 0);
@@ -163,7 +163,7 @@ static void test_window_exit_with_nothing_queued_closes_the_window(void **state)
 {
     (void)state;
     the_vcpu.primary_controls |= PROC_INTERRUPT_WINDOW_EXITING;
-    inject_pending_external_interrupt();
+    inject_pending_external_interrupt(&the_vcpu);
     assert_window_closed();
     assert_int_equal(fake_vmcs_write_count(VMCS_ENTRY_INTERRUPTION_INFO), 0);
 }
@@ -186,7 +186,7 @@ static void test_reinjection_copies_vectoring_information(void **state)
     setup(state);
     fake_vmcs_set(VMCS_IDT_VECTORING_INFO, INTERRUPTION_VALID | INTERRUPTION_TYPE_SOFTWARE_INTERRUPT | 0x80);
     fake_vmcs_set(VMCS_EXIT_INSTRUCTION_LENGTH, 2);
-    reinject_interrupted_event();
+    reinject_interrupted_event(&the_vcpu);
     assert_int_equal(fake_vmcs_get(VMCS_ENTRY_INTERRUPTION_INFO), INTERRUPTION_VALID | INTERRUPTION_TYPE_SOFTWARE_INTERRUPT | 0x80);
     assert_int_equal(fake_vmcs_write_count(VMCS_ENTRY_EXCEPTION_ERROR_CODE), 0);
     assert_int_equal(fake_vmcs_get(VMCS_ENTRY_INSTRUCTION_LENGTH), 2);
@@ -194,7 +194,7 @@ static void test_reinjection_copies_vectoring_information(void **state)
     /* Nothing was being delivered: nothing is written. */
     setup(state);
     fake_vmcs_set(VMCS_IDT_VECTORING_INFO, INTERRUPTION_TYPE_HARDWARE_EXCEPTION | 14); /* valid bit clear */
-    reinject_interrupted_event();
+    reinject_interrupted_event(&the_vcpu);
     assert_int_equal(fake_vmcs_write_count(VMCS_ENTRY_INTERRUPTION_INFO), 0);
     assert_int_equal(fake_vmcs_write_count(VMCS_ENTRY_EXCEPTION_ERROR_CODE), 0);
     assert_int_equal(fake_vmcs_write_count(VMCS_ENTRY_INSTRUCTION_LENGTH), 0);

@@ -1,7 +1,9 @@
 /*
- * Unit tests for hv/vmexit.c (dispatch table, counters, statistics line, skip
- * instruction, guest register access, guest_stop and guest_powered_off with what
- * the guest service hears) and the failure reporting of arch/x86_64/vmx.c,
+ * Unit tests for hv/vmexit.c (dispatch table, counters, statistics line), one
+ * exit through the run loop of hv/guest_lifecycle.c (guest_stop and
+ * guest_powered_off with what the guest service hears), hv/vcpu_registers.c
+ * (skip instruction, guest register access), the exit-reason names of
+ * arch/x86_64/vmx_exit_reasons.c and the failure reporting of arch/x86_64/vmx.c,
  * against the fake VMCS field map of vmexit_fakes.c. The handlers themselves:
  * test_vmexit_handlers.c, test_vmexit_cr.c, test_vmexit_msr_io.c.
  *
@@ -64,8 +66,8 @@ static void assert_counted_once(uint32_t reason)
 {
     const struct vmexit_statistics *s = vmexit_get_statistics();
     assert_int_equal(s->total, 1);
-    for (uint32_t r = 0; r <= VMEXIT_REASON_LIMIT; r++)
-        assert_int_equal(s->by_reason[r], r == (reason < VMEXIT_REASON_LIMIT ? reason : VMEXIT_REASON_LIMIT) ? 1 : 0);
+    for (uint32_t r = 0; r <= VMX_EXIT_REASON_LIMIT; r++)
+        assert_int_equal(s->by_reason[r], r == (reason < VMX_EXIT_REASON_LIMIT ? reason : VMX_EXIT_REASON_LIMIT) ? 1 : 0);
 }
 
 /* ---- dispatch: every handled reason reaches its handler ----------------------- */
@@ -122,7 +124,7 @@ static void test_dispatch_routes_each_handled_reason(void **state)
         registers.rax = route->rax;
         registers.rcx = route->rcx;
         uint64_t doorbells = vmexit_io_statistics()->doorbell_rings;
-        print_message("reason %u (%s)\n", route->reason, vmexit_reason_slug(route->reason));
+        print_message("reason %u (%s)\n", route->reason, vmx_exit_reason_slug(route->reason));
         enum fake_outcome_kind outcome = fake_dispatch(route->reason, route->qualification, &registers);
         assert_counted_once(route->reason);
         switch (route->expect) {
@@ -185,7 +187,7 @@ static bool routed(uint32_t reason)
  * routes cover the whole table, and nothing else has a handler. */
 static void test_dispatch_stops_on_every_other_reason(void **state)
 {
-    for (uint32_t reason = 0; reason < VMEXIT_REASON_LIMIT + 6; reason++) {
+    for (uint32_t reason = 0; reason < VMX_EXIT_REASON_LIMIT + 6; reason++) {
         if (routed(reason) || reason == EXIT_REASON_INVD)
             continue;
         setup(state);
@@ -204,7 +206,7 @@ static void test_unhandled_hlt_stops_the_guest(void **state)
     (void)state;
     fake_vmcs_set(VMCS_GUEST_CR0, 0x80000031);
     assert_int_equal(fake_dispatch(EXIT_REASON_HLT, 0, &registers), FAKE_GUEST_STOPPED);
-    assert_string_equal(fake_outcome.message, "the guest stopped");
+    assert_string_equal(fake_outcome.message, "unexpected VM exit 12 (HLT), qualification 0x0");
     const char *log = fake_log_text();
     /* Headline, state dump, then the counts. */
     assert_starts_with(log, "vigil: guest stopped: unexpected VM exit 12 (HLT), qualification 0x0\n");
@@ -227,7 +229,7 @@ static void test_unknown_reason_65_and_past_the_table(void **state)
     setup(state);
     assert_int_equal(fake_dispatch(75, 0, &registers), FAKE_GUEST_STOPPED);
     assert_contains(fake_log_text(), "unexpected VM exit 75 (unknown exit reason)");
-    assert_int_equal(vmexit_get_statistics()->by_reason[VMEXIT_REASON_LIMIT], 1);
+    assert_int_equal(vmexit_get_statistics()->by_reason[VMX_EXIT_REASON_LIMIT], 1);
     assert_contains(fake_log_text(), "vigil: exits: total=1 other=1\n");
 }
 
@@ -287,13 +289,14 @@ static void test_statistics_line_lists_seen_reasons_in_order(void **state)
 static void test_reason_slugs(void **state)
 {
     (void)state;
-    assert_string_equal(vmexit_reason_slug(EXIT_REASON_CPUID), "cpuid");
-    assert_string_equal(vmexit_reason_slug(EXIT_REASON_IO_INSTRUCTION), "io");
-    assert_string_equal(vmexit_reason_slug(EXIT_REASON_CONTROL_REGISTER_ACCESS), "cr-access");
-    assert_string_equal(vmexit_reason_slug(EXIT_REASON_HLT), "hlt");
-    assert_string_equal(vmexit_reason_slug(5), "other");   /* no table entry */
-    assert_string_equal(vmexit_reason_slug(VMEXIT_REASON_LIMIT), "other");
-    assert_string_equal(vmexit_reason_slug(0xFFFFFFFFu), "other");
+    assert_string_equal(vmx_exit_reason_slug(EXIT_REASON_CPUID), "cpuid");
+    assert_string_equal(vmx_exit_reason_slug(EXIT_REASON_IO_INSTRUCTION), "io");
+    assert_string_equal(vmx_exit_reason_slug(EXIT_REASON_CONTROL_REGISTER_ACCESS), "cr-access");
+    assert_string_equal(vmx_exit_reason_slug(EXIT_REASON_HLT), "hlt");
+    assert_string_equal(vmx_exit_reason_slug(5), "io-smi");  /* no handler, but a name */
+    assert_string_equal(vmx_exit_reason_slug(35), "other");  /* not in SDM Table C-1 */
+    assert_string_equal(vmx_exit_reason_slug(VMX_EXIT_REASON_LIMIT), "other");
+    assert_string_equal(vmx_exit_reason_slug(0xFFFFFFFFu), "other");
 }
 
 /* ---- skip instruction, registers ------------------------------------------------- */
@@ -303,7 +306,7 @@ static void test_skip_instruction_adds_length_and_clears_sti_mov_ss(void **state
     (void)state;
     fake_vmcs_set(VMCS_GUEST_INTERRUPTIBILITY_STATE,
                   INTERRUPTIBILITY_BLOCKING_BY_STI | INTERRUPTIBILITY_BLOCKING_BY_MOV_SS | INTERRUPTIBILITY_BLOCKING_BY_NMI);
-    vmexit_skip_instruction();
+    vcpu_skip_instruction(&the_vcpu);
     assert_rip_advanced();
     assert_int_equal(fake_vmcs_get(VMCS_GUEST_INTERRUPTIBILITY_STATE), INTERRUPTIBILITY_BLOCKING_BY_NMI);
 
@@ -311,7 +314,7 @@ static void test_skip_instruction_adds_length_and_clears_sti_mov_ss(void **state
     fake_vmcs_set(VMCS_GUEST_RIP, 0xFFFFFFFFFFFFFFF0ull);
     fake_vmcs_set(VMCS_EXIT_INSTRUCTION_LENGTH, 15);
     unsigned writes = fake_vmcs_write_count(VMCS_GUEST_INTERRUPTIBILITY_STATE);
-    vmexit_skip_instruction();
+    vcpu_skip_instruction(&the_vcpu);
     assert_int_equal(fake_vmcs_get(VMCS_GUEST_RIP), 0xFFFFFFFFFFFFFFFFull);
     assert_int_equal(fake_vmcs_write_count(VMCS_GUEST_INTERRUPTIBILITY_STATE), writes);
 }
@@ -319,39 +322,35 @@ static void test_skip_instruction_adds_length_and_clears_sti_mov_ss(void **state
 static void test_guest_register_access(void **state)
 {
     (void)state;
-    uint64_t *slots[16] = { &registers.rax, &registers.rcx, &registers.rdx, &registers.rbx, 0, &registers.rbp,
-                            &registers.rsi, &registers.rdi, &registers.r8, &registers.r9, &registers.r10,
-                            &registers.r11, &registers.r12, &registers.r13, &registers.r14, &registers.r15 };
+    uint64_t *slots[16] = { &the_vcpu.registers.rax, &the_vcpu.registers.rcx, &the_vcpu.registers.rdx, &the_vcpu.registers.rbx, 0, &the_vcpu.registers.rbp,
+                            &the_vcpu.registers.rsi, &the_vcpu.registers.rdi, &the_vcpu.registers.r8, &the_vcpu.registers.r9, &the_vcpu.registers.r10,
+                            &the_vcpu.registers.r11, &the_vcpu.registers.r12, &the_vcpu.registers.r13, &the_vcpu.registers.r14, &the_vcpu.registers.r15 };
     for (unsigned n = 0; n < 16; n++)
         if (slots[n])
             *slots[n] = 0x1000 + n;
     fake_vmcs_set(VMCS_GUEST_RSP, 0x7000);
     for (unsigned n = 0; n < 16; n++)
-        assert_int_equal(guest_register_read(&registers, n), n == 4 ? 0x7000 : 0x1000 + n);
-    assert_int_equal(guest_register_read(&registers, 16 + 3), 0x1003); /* only bits 3:0 count */
+        assert_int_equal(vcpu_register_read(&the_vcpu, n), n == 4 ? 0x7000 : 0x1000 + n);
+    assert_int_equal(vcpu_register_read(&the_vcpu, 16 + 3), 0x1003); /* only bits 3:0 count */
 
     for (unsigned n = 0; n < 16; n++)
-        guest_register_write(&registers, n, 0xAB00 + n);
+        vcpu_register_write(&the_vcpu, n, 0xAB00 + n);
     assert_int_equal(fake_vmcs_get(VMCS_GUEST_RSP), 0xAB04);
     for (unsigned n = 0; n < 16; n++)
         if (slots[n])
             assert_int_equal(*slots[n], 0xAB00 + n);
 }
 
-static void test_guest_stop_tells_the_service_and_idles(void **state)
+static void test_guest_stop_tells_the_service_and_ends_the_run(void **state)
 {
     (void)state;
     assert_int_equal(fake_dispatch(EXIT_REASON_HLT, 0x5, &registers), FAKE_GUEST_STOPPED);
-    assert_string_equal(fake_outcome.message, "the guest stopped");
+    assert_string_equal(fake_outcome.message, "unexpected VM exit 12 (HLT), qualification 0x5");
+    /* The run loop returned instead of entering the guest again: no timer work after the end. */
+    assert_int_equal(fake_timer_ticks, 0);
     assert_int_equal(fake_service.ended, 1);
     assert_int_equal(fake_service.ended_kind, GUEST_EVENT_GUEST_SHUTDOWN);
     assert_string_equal(fake_service.ended_detail, "unexpected VM exit 12 (HLT), qualification 0x5");
-}
-
-static void power_off_by_acpi(void *argument)
-{
-    (void)argument;
-    guest_powered_off("ACPI S5");
 }
 
 static void test_guest_powered_off(void **state)
@@ -360,9 +359,11 @@ static void test_guest_powered_off(void **state)
     registers.rax = VIGIL_CPUID_LEAF_SIGNATURE;
     fake_dispatch(EXIT_REASON_CPUID, 0, &registers);
     fake_log_reset();
-    assert_int_equal(fake_run(power_off_by_acpi, NULL), FAKE_POWER_OFF);
+    assert_int_equal(guest_powered_off(&the_vcpu, "ACPI S5"), VMEXIT_GUEST_ENDED);
     assert_string_equal(fake_log_text(), "vigil: guest powered off (ACPI S5)\nvigil: exits: total=1 cpuid=1\n");
-    assert_string_equal(fake_outcome.message, "guest powered off");
+    assert_non_null(guest_ending());
+    assert_int_equal(guest_ending()->kind, GUEST_END_POWERED_OFF);
+    assert_string_equal(guest_ending()->reason, "ACPI S5");
     assert_int_equal(fake_service.ended, 1);
     assert_int_equal(fake_service.ended_kind, GUEST_EVENT_GUEST_SHUTDOWN);
     assert_string_equal(fake_service.ended_detail, "ACPI S5");
@@ -431,7 +432,7 @@ int main(void)
         cmocka_unit_test_setup(test_reason_slugs, setup),
         cmocka_unit_test_setup(test_skip_instruction_adds_length_and_clears_sti_mov_ss, setup),
         cmocka_unit_test_setup(test_guest_register_access, setup),
-        cmocka_unit_test_setup(test_guest_stop_tells_the_service_and_idles, setup),
+        cmocka_unit_test_setup(test_guest_stop_tells_the_service_and_ends_the_run, setup),
         cmocka_unit_test_setup(test_guest_powered_off, setup),
         cmocka_unit_test_setup(test_vmx_failures_panic_decoded, setup),
         cmocka_unit_test_setup(test_vmx_names, setup),

@@ -251,15 +251,18 @@ static void test_preemption_timer_rearms_to_the_next_due_work(void **state)
 static void test_preemption_timer_forced_off_stops_the_guest(void **state)
 {
     (void)state;
-    fake_service.force_off = true;
+    /* The service's tick decides the forced shutdown timed out: the run loop ends
+     * the guest after the exit instead of entering it again. */
+    fake_timer_result = SERVICE_FORCE_GUEST_OFF;
     assert_int_equal(fake_dispatch(EXIT_REASON_PREEMPTION_TIMER, 0, &registers), FAKE_GUEST_STOPPED);
-    assert_int_equal(fake_timer_ticks, 1); /* the tick that decided it ran first */
+    assert_int_equal(fake_timer_ticks, 1);
+    assert_string_equal(fake_outcome.message, "forced off after the shutdown timeout");
     assert_contains(fake_log_text(), "vigil: guest stopped: forced off after the shutdown timeout\n");
+    assert_int_equal(fake_service.ended, 1);
 
     setup(state);
-    fake_service.force_off = true;
-    fake_service.force_off_reboot = true;
-    assert_int_equal(fake_dispatch(EXIT_REASON_PREEMPTION_TIMER, 0, &registers), FAKE_GUEST_STOPPED);
+    fake_timer_result = SERVICE_FORCE_GUEST_OFF_REBOOT;
+    assert_int_equal(fake_dispatch(EXIT_REASON_CPUID, 0, &registers), FAKE_GUEST_STOPPED);
     assert_contains(fake_log_text(), "forced off after the shutdown timeout (reboot requested");
 }
 

@@ -319,7 +319,7 @@ static void test_io_bochs_shutdown_sequence(void **state)
     assert_int_equal(fake_service.ended, 0);
     assert_int_equal(write_bochs("n"), FAKE_POWER_OFF);
     assert_contains(fake_log_text(), "vigil: guest powered off (Bochs shutdown port 0x8900)\n");
-    assert_string_equal(fake_outcome.message, "guest powered off");
+    assert_string_equal(fake_outcome.message, "Bochs shutdown port 0x8900");
     assert_int_equal(fake_port_access_count(), 0);
 }
 

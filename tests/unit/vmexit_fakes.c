@@ -11,8 +11,8 @@
 
 #include "arch/x86_64/cpu.h"
 #include "arch/x86_64/port_io.h"
+#include "arch/x86_64/vmx_entry.h"
 #include "hv/event_injection.h"
-#include "hv/idle.h"
 #include "hv/log.h"
 #include "hv/panic.h"
 #include "hv/service.h"
@@ -165,42 +165,75 @@ void hv_power_off(const char *reason)
     end(FAKE_POWER_OFF);
 }
 
-void idle_after_guest(const char *reason, bool powered_off)
+/* The guest ended: the outcome is how (guest_ending), the message its reason. */
+static __attribute__((noreturn)) void guest_ended(void)
 {
-    snprintf(fake_outcome.message, sizeof fake_outcome.message, "%s", reason);
-    end(powered_off ? FAKE_POWER_OFF : FAKE_GUEST_STOPPED);
+    const struct guest_end *ending = guest_ending();
+    assert_non_null(ending);
+    snprintf(fake_outcome.message, sizeof fake_outcome.message, "%s", ending->reason);
+    end(ending->kind == GUEST_END_POWERED_OFF ? FAKE_POWER_OFF : FAKE_GUEST_STOPPED);
 }
 
-struct dispatch_call {
-    struct guest_registers *registers;
-};
+/* ---- the guest entry: one scripted exit ----------------------------------------- */
 
-static void run_dispatch(void *argument) { vmexit_dispatch(((struct dispatch_call *)argument)->registers); }
+static struct guest_registers *scripted_registers;
+static unsigned guest_entries;
+
+/* The first entry (the launch) comes back at once with the scripted exit; the
+ * next one means the run loop resumed the guest: the test learns what the guest
+ * gets, and the run ends there. */
+enum vmx_result vmx_enter_guest(struct guest_registers *registers, bool launched)
+{
+    if (guest_entries++ == 0) {
+        assert_false(launched);
+        *registers = *scripted_registers;
+        return VMX_SUCCEEDED;
+    }
+    assert_true(launched);
+    *scripted_registers = *registers;
+    end(FAKE_RETURNED);
+}
+
+char vmx_guest_exit[1];
+
+static void run_guest(void *argument)
+{
+    (void)argument;
+    guest_run(&the_vcpu);
+    *scripted_registers = the_vcpu.registers;
+    guest_ended();
+}
 
 enum fake_outcome_kind fake_dispatch(uint32_t exit_reason, uint64_t qualification, struct guest_registers *registers)
 {
     fake_vmcs_set(VMCS_EXIT_REASON, exit_reason);
     fake_vmcs_set(VMCS_EXIT_QUALIFICATION, qualification);
-    struct dispatch_call call = { registers };
-    return fake_run(run_dispatch, &call);
+    scripted_registers = registers;
+    guest_entries = 0;
+    the_vcpu.launched = false;
+    return fake_run(run_guest, NULL);
 }
 
-struct handler_call {
-    vmexit_handler *handler;
-    struct vmexit_context context;
-};
+static vmexit_handler *handler_to_call;
 
 static void run_handler(void *argument)
 {
-    struct handler_call *call = argument;
-    call->handler(&call->context);
+    (void)argument;
+    if (handler_to_call(&the_vcpu) == VMEXIT_GUEST_ENDED)
+        guest_ended();
 }
 
 enum fake_outcome_kind fake_handle(vmexit_handler *handler, uint32_t reason, uint64_t qualification,
                                    struct guest_registers *registers)
 {
-    struct handler_call call = { handler, { registers, reason, qualification } };
-    return fake_run(run_handler, &call);
+    the_vcpu.registers = *registers;
+    the_vcpu.exit_reason = reason;
+    the_vcpu.exit_entry_failed = false;
+    the_vcpu.exit_qualification = qualification;
+    handler_to_call = handler;
+    enum fake_outcome_kind outcome = fake_run(run_handler, NULL);
+    *registers = the_vcpu.registers;
+    return outcome;
 }
 
 /* ---- log -------------------------------------------------------------------- */
@@ -423,10 +456,15 @@ void vcpu_intercept_io_ports(struct vcpu *vcpu, uint16_t port, unsigned count)
 /* ---- timer -------------------------------------------------------------------- */
 
 unsigned fake_timer_ticks;
+enum service_tick_result fake_timer_result;
 
 uint32_t fake_preemption_value = 12345;
 uint64_t timer_next_due; /* 0: work is always due, so every exit runs it */
-void timer_run_due(void) { fake_timer_ticks++; }
+enum service_tick_result timer_run_due(void)
+{
+    fake_timer_ticks++;
+    return fake_timer_result;
+}
 uint32_t timer_preemption_value(void) { return fake_preemption_value; }
 
 /* ---- guest service -------------------------------------------------------------- */
@@ -450,28 +488,11 @@ void service_guest_ended(enum guest_service_event_kind why, const char *detail)
     snprintf(fake_service.ended_detail, sizeof fake_service.ended_detail, "%s", detail);
 }
 
-bool service_force_off_requested(bool *reboot)
-{
-    if (fake_service.force_off)
-        *reboot = fake_service.force_off_reboot;
-    return fake_service.force_off;
-}
-
 /* ---- all -------------------------------------------------------------------- */
-
-static void drain_pending_interrupt(void *argument)
-{
-    (void)argument;
-    inject_pending_external_interrupt();
-}
 
 void fake_reset_all(void)
 {
-    memset(&the_vcpu, 0, sizeof the_vcpu);
-    /* Interruptible, so a queued vector (from an earlier test) goes out now and the queue empties. */
-    fake_vmcs_reset();
-    fake_vmcs_set(VMCS_GUEST_RFLAGS, 0x202);
-    fake_run(drain_pending_interrupt, NULL);
+    memset(&the_vcpu, 0, sizeof the_vcpu); /* no queued interrupt either: the queue is the vCPU's */
     fake_vmcs_reset();
     /* The statistics object is not const (only the getter's view is): zero it between tests. */
     memset((struct vmexit_statistics *)vmexit_get_statistics(), 0, sizeof(struct vmexit_statistics));
@@ -481,6 +502,7 @@ void fake_reset_all(void)
     fake_ports_reset();
     fake_intercepts_reset();
     fake_timer_ticks = 0;
+    fake_timer_result = SERVICE_GUEST_CONTINUES;
     fake_preemption_value = 12345;
     memset(&fake_service, 0, sizeof fake_service);
 }

@@ -3,7 +3,8 @@
  * a VMCS field map behind vmcs_read_raw/vmcs_write_raw (VIGIL_HOST_TEST in
  * arch/x86_64/vmx.h), a log that captures text, panic/stop/power-off that record
  * why and longjmp back to the test, a fake MSR table, a fake I/O bus, the timer
- * tick, the bitmap intercept calls, and the_vcpu.
+ * tick, the bitmap intercept calls, the guest entry (vmx_enter_guest: one
+ * scripted VM exit per fake_dispatch), and the_vcpu, the vCPU the tests run.
  */
 #ifndef VIGIL_TESTS_UNIT_VMEXIT_FAKES_H
 #define VIGIL_TESTS_UNIT_VMEXIT_FAKES_H
@@ -13,8 +14,12 @@
 #include <stdint.h>
 
 #include "arch/x86_64/vmx.h"
+#include "hv/guest_lifecycle.h"
+#include "hv/service.h"
 #include "hv/vcpu.h"
 #include "hv/vmexit.h"
+
+extern struct vcpu the_vcpu;
 
 /* ---- VMCS field map ---------------------------------------------------------
  * A field never set reads 0. VMWRITE to a read-only field (type bits 11:10 = 1,
@@ -30,23 +35,26 @@ void fake_vmcs_fail(uint32_t field, enum vmx_result result, uint32_t instruction
 
 /* ---- noreturn ends, caught ----------------------------------------------- */
 enum fake_outcome_kind {
-    FAKE_RETURNED = 0,     /* the code under test returned normally */
+    FAKE_RETURNED = 0,     /* the code under test returned normally; for fake_dispatch: the guest was resumed */
     FAKE_PANIC,            /* panic() */
     FAKE_PANIC_POLICY,     /* panic_apply_policy() */
-    FAKE_GUEST_STOPPED,    /* idle_after_guest(.., false) (guest_stop) or hv_stop_after_guest() */
-    FAKE_POWER_OFF,        /* idle_after_guest(.., true) (guest_powered_off) or hv_power_off() */
+    FAKE_GUEST_STOPPED,    /* the guest ended, stopped (guest_stop), or hv_stop_after_guest() */
+    FAKE_POWER_OFF,        /* the guest ended, powered off (guest_powered_off), or hv_power_off() */
 };
 struct fake_outcome {
     enum fake_outcome_kind kind;
-    char message[512];     /* panic's formatted message, or the stop/power-off reason */
+    char message[512];     /* panic's formatted message, or the guest's end / stop / power-off reason */
 };
 extern struct fake_outcome fake_outcome;
 /* Runs fn(argument); returns how it ended. */
 enum fake_outcome_kind fake_run(void (*fn)(void *), void *argument);
 
-/* Sets VMCS_EXIT_REASON and VMCS_EXIT_QUALIFICATION and runs vmexit_dispatch. */
+/* One VM exit through the real run loop (guest_run on the_vcpu): the guest exits
+ * with VMCS_EXIT_REASON, VMCS_EXIT_QUALIFICATION and *registers; the loop
+ * dispatches it and runs the due timer work; FAKE_RETURNED when it enters the
+ * guest again, *registers updated to what the guest gets. */
 enum fake_outcome_kind fake_dispatch(uint32_t exit_reason, uint64_t qualification, struct guest_registers *registers);
-/* Calls one handler directly, with a context built from the arguments. */
+/* Calls one handler directly on the_vcpu, with the exit built from the arguments. */
 enum fake_outcome_kind fake_handle(vmexit_handler *handler, uint32_t reason, uint64_t qualification,
                                    struct guest_registers *registers);
 
@@ -93,6 +101,7 @@ const struct fake_io_intercept *fake_io_intercept(unsigned index);
 /* ---- timer ---------------------------------------------------------------- */
 extern unsigned fake_timer_ticks; /* calls of timer_run_due: one per dispatched exit */
 extern uint32_t fake_preemption_value;
+extern enum service_tick_result fake_timer_result; /* what timer_run_due returns (the service's decision) */
 
 /* ---- guest service (hv/service.h) ------------------------------------------ */
 struct fake_service {
@@ -100,7 +109,6 @@ struct fake_service {
     uint32_t shared_region[4];      /* what service_cpuid_shared_region() answers */
     uint32_t doorbell_result;       /* what service_doorbell() returns */
     unsigned doorbells;             /* service_doorbell() calls */
-    bool force_off, force_off_reboot; /* service_force_off_requested() */
     unsigned ended;                 /* service_guest_ended() calls */
     enum guest_service_event_kind ended_kind;
     char ended_detail[256];

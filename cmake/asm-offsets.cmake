@@ -1,0 +1,26 @@
+# Turns the assembly of arch/x86_64/asm_offsets.c (INPUT) into a header (OUTPUT):
+# each "=>NAME VALUE" marker becomes "#define NAME VALUE" (Jailhouse asm-defines).
+# Fails if no marker is found, so a changed compiler output cannot go unnoticed.
+file(STRINGS ${INPUT} lines REGEX "=>")
+set(body "")
+set(count 0)
+foreach(line IN LISTS lines)
+  if(line MATCHES "=>([A-Za-z_][A-Za-z0-9_]*) \\$?(-?[0-9]+)")
+    string(APPEND body "#define ${CMAKE_MATCH_1} ${CMAKE_MATCH_2}\n")
+    math(EXPR count "${count} + 1")
+  else()
+    message(FATAL_ERROR "asm-offsets: cannot parse '${line}' in ${INPUT}")
+  endif()
+endforeach()
+if(count EQUAL 0)
+  message(FATAL_ERROR "asm-offsets: no =>NAME VALUE markers in ${INPUT}")
+endif()
+set(text "/* Generated from arch/x86_64/asm_offsets.c by cmake/asm-offsets.cmake: do not edit. */\n#ifndef VIGIL_ASM_OFFSETS_H\n#define VIGIL_ASM_OFFSETS_H\n${body}#endif\n")
+# Rewrite only on change, so the assembly is not rebuilt for nothing.
+if(EXISTS ${OUTPUT})
+  file(READ ${OUTPUT} old)
+  if(old STREQUAL text)
+    return()
+  endif()
+endif()
+file(WRITE ${OUTPUT} "${text}")

@@ -1,0 +1,16 @@
+/* The empty-handler dispatch of the benchmark build: see hv/bench_hooks.h. */
+#include <vigil/abi.h>
+
+#include "hv/bench_hooks.h"
+
+enum vmexit_action bench_empty_dispatch(struct vcpu *vcpu)
+{
+    vmexit_record(vcpu);
+    uint32_t reason = vcpu->exit_reason;
+    bool doorbell = reason == EXIT_REASON_IO_INSTRUCTION && (uint16_t)(vcpu->exit_qualification >> 16) == VIGIL_DOORBELL_PORT;
+    if (!vcpu->exit_entry_failed && (reason == EXIT_REASON_VMCALL || reason == EXIT_REASON_CPUID || doorbell)) {
+        vcpu_skip_instruction(vcpu);
+        return VMEXIT_RESUME_GUEST;
+    }
+    return vmexit_handle(vcpu);
+}

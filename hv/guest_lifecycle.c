@@ -1,0 +1,81 @@
+#include "hv/guest_lifecycle.h"
+
+#include <stdarg.h>
+
+#include "arch/x86_64/vmx_entry.h"
+#include "hv/bench_hooks.h"
+#include "hv/format.h"
+#include "hv/guest_state_dump.h"
+#include "hv/log.h"
+#include "hv/service.h"
+#include "hv/timer.h"
+
+static struct guest_end end;
+static bool ended;
+
+const struct guest_end *guest_ending(void) { return ended ? &end : 0; }
+
+static enum vmexit_action guest_ended(enum guest_end_kind kind, enum guest_service_event_kind event, const char *reason)
+{
+    vmexit_print_statistics();
+    service_guest_ended(event, reason);
+    end.kind = kind;
+    format_string(end.reason, sizeof end.reason, "%s", reason);
+    ended = true;
+    return VMEXIT_GUEST_ENDED;
+}
+
+enum vmexit_action guest_stop(struct vcpu *vcpu, const char *format, ...)
+{
+    char reason[192];
+    va_list arguments;
+    va_start(arguments, format);
+    format_vstring(reason, sizeof reason, format, arguments);
+    va_end(arguments);
+    return guest_stop_as(vcpu, GUEST_EVENT_GUEST_SHUTDOWN, reason);
+}
+
+enum vmexit_action guest_stop_as(struct vcpu *vcpu, enum guest_service_event_kind kind, const char *reason)
+{
+    (void)vcpu; /* its VMCS is the current one: the dump reads it */
+    char headline[224];
+    format_string(headline, sizeof headline, "guest stopped: %s", reason);
+    guest_state_dump(headline);
+    return guest_ended(GUEST_END_STOPPED, kind, reason);
+}
+
+enum vmexit_action guest_powered_off(struct vcpu *vcpu, const char *how)
+{
+    (void)vcpu;
+    log_raw_printf("vigil: guest powered off (%s)\n", how);
+    return guest_ended(GUEST_END_POWERED_OFF, GUEST_EVENT_GUEST_SHUTDOWN, how);
+}
+
+/* The tick and the console poll are due by the TSC, not only by the preemption
+ * timer (which counts guest time only): run them between any two exits. The
+ * service's tick may decide to force the guest off (shutdown timeout). */
+static enum vmexit_action run_due_timer_work(struct vcpu *vcpu)
+{
+    if (!timer_work_due())
+        return VMEXIT_RESUME_GUEST;
+    switch (timer_run_due()) {
+    case SERVICE_GUEST_CONTINUES:
+        break;
+    case SERVICE_FORCE_GUEST_OFF:
+        return guest_stop(vcpu, "forced off after the shutdown timeout");
+    case SERVICE_FORCE_GUEST_OFF_REBOOT:
+        return guest_stop(vcpu, "forced off after the shutdown timeout (reboot requested; vigil does not restart guests)");
+    }
+    return VMEXIT_RESUME_GUEST;
+}
+
+const struct guest_end *guest_run(struct vcpu *vcpu)
+{
+    for (;;) {
+        enum vmx_result entered = vmx_enter_guest(&vcpu->registers, vcpu->launched);
+        vmx_require_success(vcpu->launched ? "VMRESUME" : "VMLAUNCH", entered);
+        vcpu->launched = true;
+        if (VMEXIT_DISPATCH(vcpu) == VMEXIT_GUEST_ENDED || run_due_timer_work(vcpu) == VMEXIT_GUEST_ENDED)
+            return guest_ending();
+    }
+}

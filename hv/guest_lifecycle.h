@@ -1,0 +1,40 @@
+/*
+ * The guest's life on its vCPU: the run loop (enter, exit, dispatch, the due
+ * timer work between exits) and how the guest ends. Exit handlers end the guest
+ * by returning what guest_stop / guest_stop_as / guest_powered_off return; the
+ * run loop then returns to hv_main, which decides what the machine does next
+ * (hv/idle.c) outside any exit.
+ */
+#ifndef VIGIL_HV_GUEST_LIFECYCLE_H
+#define VIGIL_HV_GUEST_LIFECYCLE_H
+
+#include "guest-svc/host/guest_service.h"
+#include "hv/vcpu.h"
+#include "hv/vmexit.h"
+
+enum guest_end_kind {
+    GUEST_END_STOPPED,      /* it could not go on (fault, unexpected exit, forced off, reset) */
+    GUEST_END_POWERED_OFF,  /* it asked to power off */
+};
+
+struct guest_end {
+    enum guest_end_kind kind;
+    char reason[192];
+};
+
+/* Runs the guest from its first entry until it ends; the vcpu is set up
+ * (vcpu_setup). A failing VMLAUNCH/VMRESUME panics. */
+const struct guest_end *guest_run(struct vcpu *vcpu);
+/* How the guest ended, or NULL while it has not. */
+const struct guest_end *guest_ending(void);
+
+/* The guest cannot go on: "vigil: guest stopped: <why>", guest state, exit
+ * counts; the service hears of it. Returns VMEXIT_GUEST_ENDED for the handler
+ * to return. */
+__attribute__((format(printf, 2, 3))) enum vmexit_action guest_stop(struct vcpu *vcpu, const char *format, ...);
+/* guest_stop with the event kind the service reports (e.g. a triple fault). */
+enum vmexit_action guest_stop_as(struct vcpu *vcpu, enum guest_service_event_kind kind, const char *reason);
+/* The guest asked to power off: "vigil: guest powered off (<how>)", counts. */
+enum vmexit_action guest_powered_off(struct vcpu *vcpu, const char *how);
+
+#endif
