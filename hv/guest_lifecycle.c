@@ -5,6 +5,7 @@
 #include "arch/x86_64/vmx_entry.h"
 #include "hv/bench_hooks.h"
 #include "hv/format.h"
+#include "hv/guest_recovery.h"
 #include "hv/guest_state_dump.h"
 #include "hv/log.h"
 #include "hv/service.h"
@@ -64,13 +65,23 @@ static enum vmexit_action run_due_timer_work(struct vcpu *vcpu)
     case SERVICE_FORCE_GUEST_OFF:
         return guest_stop(vcpu, "forced off after the shutdown timeout");
     case SERVICE_FORCE_GUEST_OFF_REBOOT:
-        return guest_stop(vcpu, "forced off after the shutdown timeout (reboot requested; vigil does not restart guests)");
+        guest_recovery_operator_restart();
+        return guest_stop(vcpu, "forced off after the shutdown timeout (reboot requested)");
+    case SERVICE_POLICY_STOP_GUEST:
+        return guest_stop(vcpu, "stopped by the recovery policy for a restart");
     }
     return VMEXIT_RESUME_GUEST;
 }
 
+enum vmexit_action guest_request_reset(struct vcpu *vcpu, const char *reason)
+{
+    guest_recovery_reset_requested();
+    return guest_stop(vcpu, "%s", reason);
+}
+
 const struct guest_end *guest_run(struct vcpu *vcpu)
 {
+    ended = false; /* a restarted guest lives again */
     for (;;) {
         enum vmx_result entered = vmx_enter_guest(&vcpu->registers, vcpu->launched);
         vmx_require_success(vcpu->launched ? "VMRESUME" : "VMLAUNCH", entered);

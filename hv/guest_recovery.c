@@ -11,11 +11,15 @@
 #include "hv/operator_console.h"
 #include "hv/panic.h"
 #include "hv/service.h"
+#include "hv/timer.h"
 
 #define IDENTITY_MAP_LIMIT 0x100000000ull
 
 static struct guest_life life;
 static bool guest_down = true; /* until the launch; a stopped guest's silence is not a heartbeat loss */
+static bool stop_for_restart;  /* a policy restart of a running guest: the run loop stops it first */
+static bool reset_requested;   /* the guest asked for a reset (guest_request_reset) */
+static bool operator_restart;  /* shutdown --reboot forced after its timeout */
 
 struct guest_life *guest_life_instance(void) { return &life; }
 
@@ -94,6 +98,8 @@ void guest_recovery_guest_starting(void)
 {
     life.boot_count++;
     guest_down = false;
+    stop_for_restart = false;
+    reset_requested = false;
     recovery_guest_restarted(&life.recovery);
 }
 
@@ -126,13 +132,9 @@ static void carry_out(const char *policy, struct recovery_decision decision)
         announce(policy, &decision, VIGIL_S_OK);
         hv_power_off("recovery policy: heartbeat lost");
     case RECOVERY_STEP_STOP_GUEST:
-    case RECOVERY_STEP_RESTART:
-        /* The restart itself (a pristine image, a fresh vCPU) comes with the guest
-         * lifecycle file (issue 11); until then vigil says so instead of pretending. */
-        format_string(decision.detail + strlen(decision.detail), sizeof decision.detail - strlen(decision.detail),
-                      "; this build cannot restart guests");
-        announce(policy, &decision, VIGIL_E_NOTIMPL);
-        recovery_restart_cancelled(&life.recovery);
+        announce(policy, &decision, VIGIL_S_OK);
+        if (!guest_down)
+            stop_for_restart = true; /* the run loop stops it; hv_main restarts it when due */
         return;
     default: /* log, halt, hold-off: nothing to do beyond saying it */
         announce(policy, &decision, VIGIL_S_OK);
@@ -154,11 +156,67 @@ void guest_recovery_event(const struct guest_service_event *event)
     carry_out("on_heartbeat_loss", recovery_heartbeat_lost(&life.recovery, event->time_ms, report.failure_interval_ms));
 }
 
-void guest_recovery_tick(void)
+bool guest_recovery_tick(void)
 {
     if (guest_down)
-        return;
-    carry_out("on_heartbeat_loss", recovery_tick(&life.recovery, clock_now_ms()));
+        return false;
+    if (!stop_for_restart)
+        carry_out("on_heartbeat_loss", recovery_tick(&life.recovery, clock_now_ms()));
+    return stop_for_restart;
+}
+
+void guest_recovery_reset_requested(void)
+{
+    reset_requested = true;
+}
+
+void guest_recovery_operator_restart(void)
+{
+    operator_restart = true;
+}
+
+bool guest_recovery_check_pristine(const void *copy, uint64_t size)
+{
+    uint8_t digest[SHA256_DIGEST_SIZE];
+    sha256(copy, (size_t)size, digest);
+    if (memcmp(digest, life.modules[0].digest, sizeof digest) == 0)
+        return true;
+    char measured[SHA256_HEX_SIZE], launched[SHA256_HEX_SIZE];
+    sha256_to_hex(digest, measured);
+    sha256_to_hex(life.modules[0].digest, launched);
+    log_error("restart refused: the pristine copy of module 0 has SHA-256 %s, but %s was launched", measured,
+              launched);
+    audit_log_action(&life.audit, clock_now_ms(), AUDIT_ORIGIN_POLICY, "restart", VIGIL_E_ACCESSDENIED,
+                     "the pristine copy of module 0 changed");
+    return false;
+}
+
+bool guest_recovery_restart_due(void)
+{
+    struct recovery_decision decision;
+    memset(&decision, 0, sizeof decision);
+    decision.step = RECOVERY_STEP_RESTART;
+    if (operator_restart) {
+        operator_restart = false;
+        recovery_operator_restart(&life.recovery);
+        format_string(decision.detail, sizeof decision.detail, "restarting the guest (operator reboot)");
+        announce("shutdown --reboot", &decision, VIGIL_S_OK);
+        return true;
+    }
+    if (!life.recovery.restart_pending)
+        return false;
+    /* The backoff: the console and the service's clock keep running meanwhile. */
+    for (;;) {
+        decision = recovery_tick(&life.recovery, clock_now_ms());
+        if (decision.step == RECOVERY_STEP_RESTART) {
+            announce("restart", &decision, VIGIL_S_OK);
+            return true;
+        }
+        if (!life.recovery.restart_pending)
+            return false;
+        timer_run_due();
+        __asm__ volatile("pause");
+    }
 }
 
 void guest_recovery_guest_stopped(enum guest_service_event_kind why, const char *detail)
@@ -169,4 +227,6 @@ void guest_recovery_guest_stopped(enum guest_service_event_kind why, const char 
     recovery_heartbeat_resumed(&life.recovery);
     if (why == GUEST_EVENT_TRIPLE_FAULT)
         carry_out("on_triple_fault", recovery_guest_crashed(&life.recovery, now, RECOVERY_CAUSE_TRIPLE_FAULT));
+    else if (reset_requested)
+        carry_out("guest reset", recovery_guest_crashed(&life.recovery, now, RECOVERY_CAUSE_GUEST_RESET));
 }

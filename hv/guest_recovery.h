@@ -24,8 +24,18 @@ bool guest_recovery_measure(const struct boot_info *boot);
 void guest_recovery_guest_starting(void);
 /* A guest-service event (heartbeat stopped/resumed) as it is emitted. */
 void guest_recovery_event(const struct guest_service_event *event);
-/* Every hypervisor tick: further attempts, delayed actions. */
-void guest_recovery_tick(void);
+/* Every hypervisor tick: further attempts, delayed actions. True while a policy
+ * wants the running guest stopped for a restart (the run loop stops it). */
+bool guest_recovery_tick(void);
+/* The guest asked for a reset (0xCF9, ...): a restart under the loop guard. */
+void guest_recovery_reset_requested(void);
+/* An operator's reboot that vigil carries out (shutdown --reboot, forced): not delayed, not counted. */
+void guest_recovery_operator_restart(void);
+/* The pristine copy of module 0 still has the digest measured at the first launch. */
+bool guest_recovery_check_pristine(const void *copy, uint64_t size);
+/* After the guest ended: true when it is to be started again now (waits through a
+ * policy's backoff with the console up); false if it stays stopped. */
+bool guest_recovery_restart_due(void);
 /* The guest stopped (why: the event kind sent; detail: the reason). */
 void guest_recovery_guest_stopped(enum guest_service_event_kind why, const char *detail);
 

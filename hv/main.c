@@ -153,6 +153,13 @@ void hv_main(uint32_t magic, uint32_t info_address)
     const struct guest_end *end = guest_launch(&boot_info, &options, &capabilities, tsc_frequency);
     if (!end)
         hv_power_off("no guest module given, nothing to run");
+    /* Restarts (docs/lifecycle.md): a policy, a guest reset or an operator's reboot. */
+    while (guest_recovery_restart_due()) {
+        const struct guest_end *next = guest_relaunch();
+        if (!next)
+            break; /* refused (the pristine copy changed): the guest stays stopped */
+        end = next;
+    }
     /* The guest has ended and its run loop returned: no VM exit is in progress. */
     idle_after_guest(end);
 }

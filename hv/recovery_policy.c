@@ -350,11 +350,6 @@ void recovery_operator_restart(struct recovery_policy *policy)
     policy->loss_active = false;
 }
 
-void recovery_restart_cancelled(struct recovery_policy *policy)
-{
-    policy->restart_pending = false;
-}
-
 void recovery_guest_restarted(struct recovery_policy *policy)
 {
     policy->loss_active = false;

@@ -113,9 +113,6 @@ struct recovery_decision recovery_guest_crashed(struct recovery_policy *policy, 
 struct recovery_decision recovery_tick(struct recovery_policy *policy, uint64_t now_ms);
 /* An operator asked for a reboot: not delayed, not counted; ends a hold-off. */
 void recovery_operator_restart(struct recovery_policy *policy);
-/* A restart the policy decided could not be carried out: nothing is pending any more
- * (it still counts against the loop guard). */
-void recovery_restart_cancelled(struct recovery_policy *policy);
 /* The guest was started again (any cause): a new heartbeat episode begins. */
 void recovery_guest_restarted(struct recovery_policy *policy);
 /* Automatic restarts within the window ending at now_ms. */

@@ -133,8 +133,15 @@ enum service_tick_result service_tick(void)
     tick_result = SERVICE_GUEST_CONTINUES;
     if (service)
         guest_service_tick(service);
-    guest_recovery_tick();
+    if (guest_recovery_tick() && tick_result == SERVICE_GUEST_CONTINUES)
+        tick_result = SERVICE_POLICY_STOP_GUEST;
     return tick_result;
+}
+
+void service_guest_restarted(void)
+{
+    if (service)
+        guest_service_guest_restarted(service);
 }
 
 void service_guest_ended(enum guest_service_event_kind why, const char *detail)

@@ -18,6 +18,7 @@ enum service_tick_result {
     SERVICE_GUEST_CONTINUES = 0,
     SERVICE_FORCE_GUEST_OFF,         /* a forced shutdown timed out: end the guest */
     SERVICE_FORCE_GUEST_OFF_REBOOT,  /* the same, and the shutdown asked for a reboot */
+    SERVICE_POLICY_STOP_GUEST,       /* a recovery policy (heartbeat loss) stops the guest for a restart */
 };
 
 /* Starts the service on the shared region (host pointer = guest-physical address,
@@ -36,6 +37,9 @@ uint32_t service_doorbell(void);
 void service_inject_nmi(void);
 /* The timer tick, between VM exits and in the idle loop after the guest ended. */
 enum service_tick_result service_tick(void);
+/* The guest starts again: the shared region as at the first launch (the service
+ * keeps what the operator knew). */
+void service_guest_restarted(void);
 /* The guest has ended (powered off, stopped, forced off): tell the service. */
 void service_guest_ended(enum guest_service_event_kind why, const char *detail);
 

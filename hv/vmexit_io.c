@@ -11,6 +11,7 @@
 
 #include "arch/x86_64/port_io.h"
 #include "arch/x86_64/vmx.h"
+#include "hv/format.h"
 #include "hv/guest_lifecycle.h"
 #include "hv/log.h"
 #include "hv/service.h"
@@ -119,8 +120,12 @@ static enum vmexit_action handle_port(struct vcpu *vcpu, uint16_t port, unsigned
         *value = all_ones;
         return VMEXIT_RESUME_GUEST;
     }
-    if (port == RESET_CONTROL_PORT && !is_in && (*value & RESET_CONTROL_RESET))
-        return guest_stop(vcpu, "the guest asked for a machine reset through port 0xCF9 (value 0x%x)", *value);
+    if (port == RESET_CONTROL_PORT && !is_in && (*value & RESET_CONTROL_RESET)) {
+        char reason[96];
+        format_string(reason, sizeof reason, "the guest asked for a machine reset through port 0xCF9 (value 0x%x)",
+                      *value);
+        return guest_request_reset(vcpu, reason);
+    }
     /* 0xCF9 otherwise, or intercepted by a neighbouring range of a wide access: pass through. */
     pass_through(port, size, is_in, value);
     return VMEXIT_RESUME_GUEST;

@@ -33,3 +33,14 @@ vigil_integration_test(service-lifecycle
   --expect "vigil: module 0: sha256 [0-9a-f]{64}"
   --expect "vigil: warning: recovery: on_heartbeat_loss=log: heartbeat lost \\(attempt 2 of 2\\)")
 set_tests_properties(integration.service-lifecycle PROPERTIES TIMEOUT 300)
+# Restarts: heartbeat loss, shutdown --reboot, triple fault, then the restart-loop guard.
+vigil_integration_test(service-restart
+  ${Python3_EXECUTABLE} ${VIGIL_SOURCE_DIR}/tests/integration/console_session.py
+  --test ${SERVICE_TESTS}/restart.py --
+  --module ${GUESTS}/agent.elf:hostname=svc-restart --timeout 400
+  --cmdline "${SERVICE_CMDLINE} on_heartbeat_loss=restart on_triple_fault=restart heartbeat_interval=2000 restart_limit=3 restart_backoff_ms=500"
+  --expect ${SERVICE_POWEROFF}
+  --expect "vigil: pristine copy of module 0 for restarts: 0x[0-9a-f]+-0x[0-9a-f]+, hidden from the guest"
+  --expect "vigil: restarting the guest from its pristine image"
+  --expect-guest "^agent: triple fault")
+set_tests_properties(integration.service-restart PROPERTIES TIMEOUT 480)

@@ -363,6 +363,7 @@ static void test_io_reset_control(void **state)
     assert_contains(fake_log_text(),
                     "vigil: guest stopped: the guest asked for a machine reset through port 0xCF9 (value 0x6)\n");
     assert_int_equal(fake_port_access_count(), 1);
+    assert_int_equal(fake_service.reset_requests, 1); /* the recovery policy restarts it */
 }
 
 static void test_io_debug_exit(void **state)
