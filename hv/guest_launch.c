@@ -184,6 +184,7 @@ const struct guest_end *guest_launch(struct boot_info *boot, const struct hv_opt
         !memmap_carve(&boot->memmap, shared_region, VIGIL_SHARED_REGION_SIZE, MEMMAP_SHARED_REGION))
         panic("no free RAM below 4 GiB for the %u-byte shared region", VIGIL_SHARED_REGION_SIZE);
 
+    memmap_carve(&allocation_map, shared_region, VIGIL_SHARED_REGION_SIZE, MEMMAP_SHARED_REGION);
     uint64_t copy_size = (module_size + PAGE_SIZE - 1) & ~(uint64_t)(PAGE_SIZE - 1);
     if (memmap_find_free(&allocation_map, copy_size, PAGE_SIZE, IDENTITY_MAP_LIMIT, &pristine_physical) &&
         memmap_carve(&boot->memmap, pristine_physical, copy_size, MEMMAP_HYPERVISOR) &&
