@@ -63,6 +63,10 @@ class Session:
     def enter_json(self):
         ack = self.con.enter_json_mode(timeout=120, resend_every=2.0)
         assert ack.get("status") == S_OK and ack.get("result") == {"mode": "json"}, "mode json: %s" % dumps(ack)
+        # Repeats of 'mode json' sent before the console read the first one (vigil
+        # reads the UART once the guest runs) are answered as malformed JSON, in
+        # order: once a later request is answered, all of them have come.
+        self.call("help")
         self.con.stray.clear()  # acknowledgements/errors of repeated 'mode json'
         self.note("JSON mode")
 
