@@ -24,6 +24,7 @@ set(VIGIL_IMAGE_SOURCES
   arch/x86_64/vmx_exit_reasons.c
   arch/x86_64/vmx_entry.S
   arch/x86_64/ept.c
+  arch/x86_64/paging.c
   drivers/pit/pit.c
   hv/main.c
   hv/vcpu.c
@@ -36,6 +37,15 @@ set(VIGIL_IMAGE_SOURCES
   hv/vmexit_msr.c
   hv/vmexit_cr.c
   hv/event_injection.c
+  hv/msr_policy.c
+  hv/apic_trap.c
+  hv/guest_paging.c
+  hv/mmio_decode.c
+  hv/io_policy.c
+  hv/cpuid_policy.c
+  hv/apic_filter.c
+  hv/guest_state.c
+  hv/vmexit_cpu_events.c
   hv/timer.c
   hv/clock.c
   hv/idle.c
@@ -68,6 +78,7 @@ set(VIGIL_IMAGE_SOURCES
   hv/guest_launch.c
   hv/guest_elf.c
   hv/guest_multiboot.c
+  hv/guest_layout.c
   hv/page_pool.c
   hv/format.c
   hv/log.c

@@ -63,6 +63,7 @@ void hv_options_set_defaults(struct hv_options *options)
     options->tick_ms = HV_TICK_MS_DEFAULT;
     options->guest_exit = GUEST_EXIT_POWEROFF;
     options->deferred_count = 0;
+    options->selftest_stack_overflow = false;
 }
 
 /* ---- bytes and text views ---- */
@@ -466,6 +467,23 @@ static void apply_guest_exit(struct parser *parser, struct text token, struct te
     report(parser, &message);
 }
 
+/* selftest=stack-overflow: for the test suite only (tests/integration/
+ * hostile-memory.cmake), proves that the boot stack's guard page catches an
+ * overflow with a clear report. */
+static void apply_selftest(struct parser *parser, struct text token, struct text value)
+{
+    (void)token;
+    if (text_equals(value, "stack-overflow")) {
+        parser->options->selftest_stack_overflow = true;
+        return;
+    }
+    struct message message = { .length = 0 };
+    message_append(&message, "selftest: unknown test ");
+    message_append_quoted(&message, value);
+    message_append(&message, " (want stack-overflow)");
+    report(parser, &message);
+}
+
 struct option_handler {
     const char *name;
     void (*apply)(struct parser *parser, struct text token, struct text value);
@@ -478,6 +496,7 @@ static const struct option_handler option_handlers[] = {
     { "debug_exit", apply_debug_exit },
     { "tick_ms", apply_tick },
     { "guest_exit", apply_guest_exit },
+    { "selftest", apply_selftest },
 };
 
 /* Parsed by hv/guest_life_options.c once the hypervisor's state exists. */

@@ -8,6 +8,7 @@
 #ifndef VIGIL_HV_CMDLINE_H
 #define VIGIL_HV_CMDLINE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -41,6 +42,7 @@ struct hv_options {
     enum guest_exit_policy guest_exit; /* default GUEST_EXIT_POWEROFF */
     unsigned deferred_count;    /* recovery policies, exec_allow, module_sha256, ... in command-line order */
     struct cmdline_deferred_option deferred[CMDLINE_DEFERRED_MAX];
+    bool selftest_stack_overflow;       /* selftest=stack-overflow (test suite only): overflow the boot stack */
 };
 
 #define CMDLINE_DIAGNOSTIC_MAX 8
@@ -65,6 +67,7 @@ void hv_options_set_defaults(struct hv_options *options);
  *   on_heartbeat_loss= on_triple_fault= on_entry_failure= heartbeat_attempts=
  *   restart_limit= restart_window= restart_backoff_ms= heartbeat_interval=
  *   exec_allow= exec_allow_lock= module_sha256= console_rate=
+ *   selftest=stack-overflow (the test suite's proof of the boot stack's guard page)
  *
  * Sets *options to the defaults, then applies the options in order (the last
  * of repeated options wins). Reads at most max_length bytes of text and stops

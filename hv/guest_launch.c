@@ -8,7 +8,9 @@
 #include "arch/x86_64/ept.h"
 #include "arch/x86_64/vmx.h"
 #include "drivers/acpi/acpi_power.h"
+#include "hv/apic_trap.h"
 #include "hv/guest_elf.h"
+#include "hv/guest_layout.h"
 #include "hv/guest_multiboot.h"
 #include "hv/guest_recovery.h"
 #include "hv/idle.h"
@@ -24,24 +26,22 @@
 #include "hv/vmexit_msr.h"
 
 #define IDENTITY_MAP_LIMIT 0x100000000ull
+#define MSR_IA32_APIC_BASE_NUMBER 0x1B
 #define POOL_SIZE (2ull << 20)          /* one 2 MiB EPT page to leave out */
 #define POOL_ALIGNMENT (2ull << 20)
-#define GUEST_BOOT_INFO_ADDRESS 0x8000u /* conventional memory, below every BIOS data area */
-#define GUEST_BOOT_INFO_SIZE 0x2000u
+#define GUEST_BOOT_INFO_SIZE 0x3000u    /* fixed part, 128 mmap entries, 4 KiB command line, name */
 #define MULTIBOOT1_BOOTLOADER_MAGIC_VALUE 0x2BADB002u
 #define INVEPT_ALL_CONTEXTS 2
 
 static struct page_pool pool;
 static struct ept ept;
-static struct memmap allocation_map;
 static struct guest_image image;
 static struct vcpu vcpu; /* the one virtual CPU */
-/* What a restart needs again (guest_relaunch): the boot information, the entry
- * state, and a pristine copy of module 0 in RAM that the guest's memory map
- * reserves and EPT leaves out, so a restart starts from the image that was measured. */
+/* What a restart needs again (guest_relaunch): the boot information, its address,
+ * the entry state, and the pristine copy of module 0 (guest_layout.h). */
 static struct boot_info *launched_boot;
 static struct guest_entry_state launched_entry;
-static uint64_t pristine_physical, pristine_size;
+static uint64_t launched_boot_info, pristine_physical, pristine_size;
 
 static void *identity_pointer(void *context, uint64_t physical, uint64_t length)
 {
@@ -53,45 +53,41 @@ static void *identity_pointer(void *context, uint64_t physical, uint64_t length)
     return (void *)pointer;
 }
 
+/* Guest memory for the instruction decoder (hv/apic_trap.c): only what EPT maps
+ * readable for the guest, inside vigil's identity map; never vigil's own pages. */
+static bool read_guest_physical(void *context, uint64_t physical, void *buffer, unsigned size)
+{
+    (void)context;
+    unsigned permissions = 0;
+    uint64_t host = 0;
+    if (!ept_translate(&ept, physical, &host, &permissions, 0, 0) || !(permissions & EPT_READ) ||
+        ((physical + size - 1) >> 12) != (physical >> 12))
+        return false;
+    const uint8_t *source = identity_pointer(0, host, size);
+    if (!source)
+        return false;
+    memcpy(buffer, source, size);
+    return true;
+}
+
+/* xAPIC mode: the APIC page read-only, so writes (the ICR among them) exit (hv/apic_trap.h). */
+static void trap_apic_page(void)
+{
+    uint64_t apic_base = 0;
+    if (!cpu_read_msr_checked(MSR_IA32_APIC_BASE_NUMBER, &apic_base))
+        panic("cannot read IA32_APIC_BASE");
+    uint64_t page = apic_base & 0x000FFFFFFFFFF000ull;
+    enum ept_status status = ept_map_range(&ept, page, page, 4096, EPT_READ, EPT_MEMORY_UNCACHEABLE);
+    if (status != EPT_OK)
+        panic("EPT: cannot make the local APIC page 0x%lx read-only: %s", (unsigned long)page, ept_status_name(status));
+    apic_trap_configure(page, read_guest_physical, 0);
+    log_info("local APIC page 0x%lx: guest writes trapped (IPIs to other CPUs refused)", (unsigned long)page);
+}
+
 static __attribute__((noreturn)) void refuse(const char *what, const char *why)
 {
     log_error("guest refused: %s: %s", what, why);
     hv_stop_after_guest("no guest to run");
-}
-
-/* The pool must avoid the modules, the guest's segments and its boot information,
- * none of which the hypervisor's own memory map marks yet. */
-static uint64_t place_pool(const struct boot_info *boot)
-{
-    allocation_map = boot->memmap;
-    for (unsigned i = 0; i < boot->module_count; i++)
-        memmap_carve(&allocation_map, boot->modules[i].start & ~0xFFFull,
-                     ((boot->modules[i].end + 0xFFF) & ~0xFFFull) - (boot->modules[i].start & ~0xFFFull), MEMMAP_RESERVED);
-    for (unsigned i = 0; i < image.segment_count; i++)
-        memmap_carve(&allocation_map, image.segments[i].physical_address & ~0xFFFull,
-                     ((image.segments[i].physical_address + image.segments[i].memory_size + 0xFFF) & ~0xFFFull) -
-                         (image.segments[i].physical_address & ~0xFFFull),
-                     MEMMAP_RESERVED);
-    /* The highest aligned block of RAM below 4 GiB: low memory stays the guest's,
-     * and the pool's address depends only on the machine's RAM, not on the sizes
-     * of the modules GRUB placed after the hypervisor. */
-    uint64_t base = 0;
-    for (unsigned i = 0; i < allocation_map.count; i++) {
-        const struct memmap_entry *entry = &allocation_map.entries[i];
-        if (entry->type != MEMMAP_RAM || entry->base >= IDENTITY_MAP_LIMIT)
-            continue;
-        uint64_t end = entry->base + entry->length;
-        if (end > IDENTITY_MAP_LIMIT)
-            end = IDENTITY_MAP_LIMIT;
-        if (end < POOL_SIZE)
-            continue;
-        uint64_t candidate = (end - POOL_SIZE) & ~(POOL_ALIGNMENT - 1);
-        if (candidate >= entry->base && candidate >= (1ull << 20) && candidate > base)
-            base = candidate;
-    }
-    if (base == 0)
-        panic("no free 2 MiB of RAM below 4 GiB for the hypervisor's page pool");
-    return base;
 }
 
 /* Module 1, if given, is the Additions package InstallAdditions offers: the guest
@@ -131,25 +127,48 @@ static void offer_additions_package(const struct boot_info *boot)
              (unsigned long)additions_package.address, (unsigned long)additions_package.size);
 }
 
-static void configure_ports(const struct hv_options *options, uint64_t rsdp_address)
+/* The PM1 ports come from the values read once at start (hv/main.c), never from
+ * the tables, which the guest can rewrite. */
+static void configure_ports(const struct hv_options *options, const struct acpi_power_config *power)
 {
-    struct guest_io_ports ports = { .console_base = options->console_port, .debug_exit = options->debug_exit_port };
-    struct acpi_fadt_info fadt;
-    const char *failure = acpi_read_fadt(rsdp_address, &fadt);
-    if (failure) {
-        log_warn("ACPI: %s: a guest power-off through ACPI will not be seen by vigil", failure);
+    struct guest_io_ports ports = { .console_base = options->console_port, .debug_exit = options->debug_exit_port,
+                                    .protect_pci_chipset = true };
+    if (!power->fadt_valid) {
+        log_warn("ACPI: no FADT: a guest power-off through ACPI will not be seen by vigil");
     } else {
-        if (!acpi_enable_mode(&fadt))
+        if (!acpi_enable_mode(&power->fadt))
             log_warn("ACPI: the firmware did not switch to ACPI mode (SCI_EN stays clear)");
-        ports.pm1a_control = (uint16_t)fadt.pm1a_control_port;
-        ports.pm1b_control = (uint16_t)fadt.pm1b_control_port;
+        ports.pm1a_control = (uint16_t)power->fadt.pm1a_control_port;
+        ports.pm1b_control = (uint16_t)power->fadt.pm1b_control_port;
+        if (power->fadt.reset_register_valid) {
+            ports.acpi_reset_port = power->fadt.reset_port;
+            ports.acpi_reset_value = power->fadt.reset_value;
+        }
     }
     vmexit_io_configure(&vcpu, &ports);
     vmexit_msr_configure(&vcpu);
 }
 
-const struct guest_end *guest_launch(struct boot_info *boot, const struct hv_options *options, const struct vmx_capabilities *capabilities,
-                  uint64_t tsc_frequency)
+/* Every page the memory map gives vigil must be absent from EPT before the guest
+ * runs: a mapped page would be the guest's to read or write. Fatal otherwise. */
+static void verify_hypervisor_memory_hidden(const struct memmap *map)
+{
+    for (unsigned i = 0; i < map->count; i++) {
+        const struct memmap_entry *entry = &map->entries[i];
+        if (entry->type != MEMMAP_HYPERVISOR)
+            continue;
+        for (uint64_t page = entry->base & ~0xFFFull; page < entry->base + entry->length; page += PAGE_SIZE) {
+            if (ept_translate(&ept, page, 0, 0, 0, 0))
+                panic("EPT maps hypervisor memory at 0x%lx (range 0x%lx-0x%lx): refusing to start the guest",
+                      (unsigned long)page, (unsigned long)entry->base,
+                      (unsigned long)(entry->base + entry->length - 1));
+        }
+    }
+}
+
+const struct guest_end *guest_launch(struct boot_info *boot, const struct hv_options *options,
+                                     const struct vmx_capabilities *capabilities,
+                                     const struct acpi_power_config *power, uint64_t tsc_frequency)
 {
     if (boot->module_count == 0) {
         log_info("no guest module given: nothing to run");
@@ -165,48 +184,56 @@ const struct guest_end *guest_launch(struct boot_info *boot, const struct hv_opt
     /* GRUB passes a module's arguments, not its file name: call it by position. */
     const char *name = "module 0";
     uint64_t module_size = module->end - module->start;
-    const uint8_t *file = identity_pointer(0, module->start, module_size);
-    if (!file || module->end <= module->start)
+    const uint8_t *loaded = identity_pointer(0, module->start, module_size);
+    if (!loaded || module->end <= module->start)
         refuse(name, "module lies outside the low 4 GiB or is empty");
     char error[160];
-    enum guest_elf_status elf_status = guest_elf_parse(file, (size_t)module_size, &image, error, sizeof error);
+    enum guest_elf_status elf_status = guest_elf_parse(loaded, (size_t)module_size, &image, error, sizeof error);
     if (elf_status != GUEST_ELF_OK)
         refuse(name, error);
 
-    uint64_t pool_base = place_pool(boot);
-    if (!memmap_carve(&boot->memmap, pool_base, POOL_SIZE, MEMMAP_HYPERVISOR))
-        panic("cannot mark the page pool at 0x%lx as hypervisor memory", (unsigned long)pool_base);
-    /* The shared region is guest RAM (mapped write-back in EPT) that the guest's
-     * memory map calls reserved, so no guest allocator hands it out. */
-    memmap_carve(&allocation_map, pool_base, POOL_SIZE, MEMMAP_HYPERVISOR);
-    uint64_t shared_region;
-    if (!memmap_find_free(&allocation_map, VIGIL_SHARED_REGION_SIZE, VIGIL_PAGE_SIZE, IDENTITY_MAP_LIMIT, &shared_region) ||
-        !memmap_carve(&boot->memmap, shared_region, VIGIL_SHARED_REGION_SIZE, MEMMAP_SHARED_REGION))
-        panic("no free RAM below 4 GiB for the %u-byte shared region", VIGIL_SHARED_REGION_SIZE);
-
-    memmap_carve(&allocation_map, shared_region, VIGIL_SHARED_REGION_SIZE, MEMMAP_SHARED_REGION);
-    uint64_t copy_size = (module_size + PAGE_SIZE - 1) & ~(uint64_t)(PAGE_SIZE - 1);
-    if (memmap_find_free(&allocation_map, copy_size, PAGE_SIZE, IDENTITY_MAP_LIMIT, &pristine_physical) &&
-        memmap_carve(&boot->memmap, pristine_physical, copy_size, MEMMAP_HYPERVISOR) &&
-        memmap_carve(&allocation_map, pristine_physical, copy_size, MEMMAP_HYPERVISOR)) {
-        memcpy(identity_pointer(0, pristine_physical, copy_size), file, (size_t)module_size);
-        pristine_size = module_size;
-        log_info("pristine copy of module 0 for restarts: 0x%lx-0x%lx, hidden from the guest",
-                 (unsigned long)pristine_physical, (unsigned long)(pristine_physical + copy_size - 1));
-    } else
-        log_warn("no free RAM below 4 GiB for a pristine copy of module 0: this guest cannot be restarted");
-
-    struct address_range avoid[BOOT_MODULE_MAX + 2];
-    unsigned avoid_count = 0;
+    struct address_range segments[GUEST_SEGMENT_MAX];
+    for (unsigned i = 0; i < image.segment_count; i++)
+        segments[i] = (struct address_range){ image.segments[i].physical_address,
+                                              image.segments[i].physical_address + image.segments[i].memory_size };
+    struct address_range modules[BOOT_MODULE_MAX];
     for (unsigned i = 0; i < boot->module_count; i++)
-        avoid[avoid_count++] = (struct address_range){ boot->modules[i].start, boot->modules[i].end };
-    avoid[avoid_count++] = (struct address_range){ GUEST_BOOT_INFO_ADDRESS, GUEST_BOOT_INFO_ADDRESS + GUEST_BOOT_INFO_SIZE };
-    avoid[avoid_count++] = (struct address_range){ shared_region, shared_region + VIGIL_SHARED_REGION_SIZE };
+        modules[i] = (struct address_range){ boot->modules[i].start, boot->modules[i].end };
+    struct guest_layout_request request = {
+        .image_copy_size = module_size,
+        .pool_size = POOL_SIZE,
+        .pool_alignment = POOL_ALIGNMENT,
+        .shared_region_size = VIGIL_SHARED_REGION_SIZE,
+        .boot_info_size = GUEST_BOOT_INFO_SIZE,
+        .segments = segments,
+        .segment_count = image.segment_count,
+        .modules = modules,
+        .module_count = boot->module_count,
+    };
+    struct guest_layout layout;
+    const char *layout_failure = guest_layout_plan(&boot->memmap, &request, &layout);
+    if (layout_failure)
+        panic("guest memory layout: %s", layout_failure);
+
+    /* The guest is loaded from vigil's own copy: the module's bytes are guest RAM
+     * (the guest may overwrite them), the copy stays as the loader passed it. */
+    uint8_t *file = identity_pointer(0, layout.image_copy, module_size);
+    if (!file)
+        panic("guest image copy at 0x%lx unreachable", (unsigned long)layout.image_copy);
+    memcpy(file, loaded, (size_t)module_size);
+    uint64_t shared_region = layout.shared_region;
+
+    struct address_range avoid[BOOT_MODULE_MAX + 1];
+    unsigned avoid_count = 0;
+    for (unsigned i = 1; i < boot->module_count; i++)
+        avoid[avoid_count++] = modules[i];
+    avoid[avoid_count++] = (struct address_range){ layout.boot_info, layout.boot_info + GUEST_BOOT_INFO_SIZE };
     enum guest_placement_status placement =
         guest_elf_check_placement(&image, &boot->memmap, avoid, avoid_count, error, sizeof error);
     if (placement != GUEST_PLACEMENT_OK)
         refuse(name, error);
 
+    uint64_t pool_base = layout.pool;
     if (!page_pool_init(&pool, identity_pointer(0, pool_base, POOL_SIZE), pool_base, (uint32_t)(POOL_SIZE / PAGE_SIZE)))
         panic("page pool at 0x%lx unusable", (unsigned long)pool_base);
     struct ept_capabilities ept_capabilities = {
@@ -226,18 +253,21 @@ const struct guest_end *guest_launch(struct boot_info *boot, const struct hv_opt
         ept_status = ept_identity_map(&ept, &boot->memmap, limit);
     if (ept_status != EPT_OK)
         panic("building the EPT identity map failed: %s", ept_status_name(ept_status));
-    log_info("EPT: identity map of 0-0x%lx minus hypervisor memory: %u table pages, %lu x 1G, %lu x 2M, %lu x 4K leaves",
+    verify_hypervisor_memory_hidden(&boot->memmap);
+    log_info("EPT: identity map of 0-0x%lx minus hypervisor memory (checked page by page): %u table pages, "
+             "%lu x 1G, %lu x 2M, %lu x 4K leaves",
              (unsigned long)limit, ept.table_pages, (unsigned long)ept.mapped_1gb, (unsigned long)ept.mapped_2mb,
              (unsigned long)ept.mapped_4kb);
 
+    trap_apic_page();
     offer_additions_package(boot);
 
     struct guest_memory_writer writer = { identity_pointer, 0 };
     if (!guest_elf_load(&image, file, (size_t)module_size, &writer))
         refuse(name, "copying the segments failed");
-    uint8_t *boot_info_page = identity_pointer(0, GUEST_BOOT_INFO_ADDRESS, GUEST_BOOT_INFO_SIZE);
+    uint8_t *boot_info_page = identity_pointer(0, layout.boot_info, GUEST_BOOT_INFO_SIZE);
     const char *guest_cmdline = module->cmdline;
-    size_t info_size = guest_multiboot1_build(boot_info_page, GUEST_BOOT_INFO_SIZE, GUEST_BOOT_INFO_ADDRESS,
+    size_t info_size = guest_multiboot1_build(boot_info_page, GUEST_BOOT_INFO_SIZE, (uint32_t)layout.boot_info,
                                               &boot->memmap, guest_cmdline, "vigil " VIGIL_VERSION);
     if (info_size == 0)
         panic("guest boot information does not fit in 0x%x bytes", GUEST_BOOT_INFO_SIZE);
@@ -245,12 +275,12 @@ const struct guest_end *guest_launch(struct boot_info *boot, const struct hv_opt
     struct guest_entry_state entry = {
         .entry_point = (uint32_t)image.entry,
         .eax = MULTIBOOT1_BOOTLOADER_MAGIC_VALUE,
-        .ebx = GUEST_BOOT_INFO_ADDRESS,
+        .ebx = (uint32_t)layout.boot_info,
     };
     timer_configure(tsc_frequency, options->tick_ms, capabilities->preemption_timer_rate_shift);
     uint32_t timer_ticks = timer_preemption_value();
     vcpu_setup(&vcpu, capabilities, &pool, ept_pointer(&ept, false), timer_ticks, &entry);
-    configure_ports(options, boot->rsdp_address);
+    configure_ports(options, power);
     idle_configure(options->guest_exit);
     service_start(&vcpu, shared_region);
     log_info("guest service: shared region 0x%lx-0x%lx (status page, request slot, response slot), doorbell port 0x%x",
@@ -265,11 +295,13 @@ const struct guest_end *guest_launch(struct boot_info *boot, const struct hv_opt
             panic("INVEPT failed: %s", vmx_result_name(result));
     }
 
-    log_info("guest (%s, command line '%s'): %s, entry 0x%lx, %u segments in 0x%lx-0x%lx, boot information at 0x%x (%lu bytes)",
+    log_info("guest (%s, command line '%s'): %s, entry 0x%lx, %u segments in 0x%lx-0x%lx, boot information at 0x%lx (%lu bytes)",
              name, module->cmdline,
              image.elf64 ? "ELF64" : "ELF32", (unsigned long)image.entry, image.segment_count,
-             (unsigned long)image.lowest_address, (unsigned long)image.highest_address_end, GUEST_BOOT_INFO_ADDRESS,
-             (unsigned long)info_size);
+             (unsigned long)image.lowest_address, (unsigned long)image.highest_address_end,
+             (unsigned long)layout.boot_info, (unsigned long)info_size);
+    log_info("guest image: pristine copy at 0x%lx-0x%lx, hidden from the guest", (unsigned long)layout.image_copy,
+             (unsigned long)(layout.image_copy + module_size - 1));
     log_info("page pool 0x%lx-0x%lx: %u of %u pages used; tick %lu ms = %lu preemption-timer units%s",
              (unsigned long)pool_base, (unsigned long)(pool_base + POOL_SIZE - 1), pool.pages_in_use, pool.page_count,
              (unsigned long)options->tick_ms, (unsigned long)timer_ticks,
@@ -280,11 +312,13 @@ const struct guest_end *guest_launch(struct boot_info *boot, const struct hv_opt
     log_set_buffered(true); /* from now on the timer drains the log: no exit waits for the line */
     launched_boot = boot;
     launched_entry = entry;
+    launched_boot_info = layout.boot_info;
+    pristine_physical = layout.image_copy;
+    pristine_size = module_size;
     return guest_run(&vcpu);
 }
 
-/* Guest RAM from 1 MiB up (below it: the firmware's data and the boot information,
- * rebuilt), except the boot modules: the module 0 bytes are restored from the
+/* Guest RAM from 1 MiB up (below it: the firmware's data), except the boot modules: the module 0 bytes are restored from the
  * pristine copy, module 1 is read-only to the guest. */
 static void clear_guest_ram(const struct boot_info *boot)
 {
@@ -335,8 +369,8 @@ const struct guest_end *guest_relaunch(void)
     struct guest_memory_writer writer = { identity_pointer, 0 };
     if (!guest_elf_load(&image, copy, (size_t)pristine_size, &writer))
         panic("restart: copying the segments of the pristine image failed");
-    uint8_t *boot_info_page = identity_pointer(0, GUEST_BOOT_INFO_ADDRESS, GUEST_BOOT_INFO_SIZE);
-    if (guest_multiboot1_build(boot_info_page, GUEST_BOOT_INFO_SIZE, GUEST_BOOT_INFO_ADDRESS, &boot->memmap,
+    uint8_t *boot_info_page = identity_pointer(0, launched_boot_info, GUEST_BOOT_INFO_SIZE);
+    if (guest_multiboot1_build(boot_info_page, GUEST_BOOT_INFO_SIZE, (uint32_t)launched_boot_info, &boot->memmap,
                                module->cmdline, "vigil " VIGIL_VERSION) == 0)
         panic("restart: guest boot information does not fit in 0x%x bytes", GUEST_BOOT_INFO_SIZE);
     vcpu_reset(&vcpu, &launched_entry);

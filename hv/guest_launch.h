@@ -3,6 +3,7 @@
 #define VIGIL_HV_GUEST_LAUNCH_H
 
 #include "arch/x86_64/vmx_capability.h"
+#include "drivers/acpi/acpi_power.h"
 #include "hv/cmdline.h"
 #include "hv/guest_lifecycle.h"
 #include "hv/multiboot.h"
@@ -10,8 +11,9 @@
 /* Loads module 0 as a Multiboot1 ELF guest and runs it until it ends; returns
  * how it ended, or NULL if there is no guest module. Refusals (bad ELF, missing
  * VT-x features) are logged and end in the stop policy. */
-const struct guest_end *guest_launch(struct boot_info *boot, const struct hv_options *options, const struct vmx_capabilities *capabilities,
-                  uint64_t tsc_frequency);
+const struct guest_end *guest_launch(struct boot_info *boot, const struct hv_options *options,
+                                     const struct vmx_capabilities *capabilities,
+                                     const struct acpi_power_config *power, uint64_t tsc_frequency);
 
 /* Starts the guest launched before again (docs/lifecycle.md): the pristine copy
  * of module 0 re-checked by SHA-256, guest RAM cleared, the image and the boot

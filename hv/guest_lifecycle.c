@@ -45,6 +45,12 @@ enum vmexit_action guest_stop_as(struct vcpu *vcpu, enum guest_service_event_kin
     return guest_ended(GUEST_END_STOPPED, kind, reason);
 }
 
+enum vmexit_action guest_request_reset(struct vcpu *vcpu, const char *reason)
+{
+    guest_recovery_reset_requested(); /* the recovery policy restarts it (docs/lifecycle.md) */
+    return guest_stop(vcpu, "the guest asked for a machine reset: %s", reason);
+}
+
 enum vmexit_action guest_powered_off(struct vcpu *vcpu, const char *how)
 {
     (void)vcpu;
@@ -71,12 +77,6 @@ static enum vmexit_action run_due_timer_work(struct vcpu *vcpu)
         return guest_stop(vcpu, "stopped by the recovery policy for a restart");
     }
     return VMEXIT_RESUME_GUEST;
-}
-
-enum vmexit_action guest_request_reset(struct vcpu *vcpu, const char *reason)
-{
-    guest_recovery_reset_requested();
-    return guest_stop(vcpu, "%s", reason);
 }
 
 const struct guest_end *guest_run(struct vcpu *vcpu)

@@ -147,7 +147,8 @@ size_t guest_multiboot1_build(uint8_t *buffer, size_t buffer_size, uint32_t buff
     unsigned mmap_entries = emit_memory_map(host_map, NULL);
 
     /* Every term is bounded (entries <= 128), so these sums cannot overflow. */
-    size_t mmap_offset = GUEST_MULTIBOOT1_INFO_SIZE;
+    size_t module_list_offset = GUEST_MULTIBOOT1_INFO_SIZE;
+    size_t mmap_offset = module_list_offset + GUEST_MULTIBOOT1_MODULE_LIST_SIZE;
     size_t mmap_length = (size_t)mmap_entries * GUEST_MULTIBOOT1_MMAP_ENTRY_SIZE;
     size_t cmdline_offset = mmap_offset + mmap_length;
     size_t loader_name_offset = cmdline_offset + cmdline_length + 1;
@@ -163,12 +164,14 @@ size_t guest_multiboot1_build(uint8_t *buffer, size_t buffer_size, uint32_t buff
     uint64_t upper_kib = (contiguous_ram_end(host_map, ONE_MIB) - ONE_MIB) / 1024;
     uint32_t mem_upper = upper_kib > UINT32_MAX ? UINT32_MAX : (uint32_t)upper_kib;
 
-    uint32_t flags = GUEST_MULTIBOOT1_INFO_MEMORY | GUEST_MULTIBOOT1_INFO_CMDLINE |
+    uint32_t flags = GUEST_MULTIBOOT1_INFO_MEMORY | GUEST_MULTIBOOT1_INFO_CMDLINE | GUEST_MULTIBOOT1_INFO_MODULES |
                      GUEST_MULTIBOOT1_INFO_MEMORY_MAP | GUEST_MULTIBOOT1_INFO_LOADER_NAME;
     store_u32(buffer + GUEST_MULTIBOOT1_FLAGS_OFFSET, flags);
     store_u32(buffer + GUEST_MULTIBOOT1_MEM_LOWER_OFFSET, mem_lower);
     store_u32(buffer + GUEST_MULTIBOOT1_MEM_UPPER_OFFSET, mem_upper);
     store_u32(buffer + GUEST_MULTIBOOT1_CMDLINE_OFFSET, buffer_physical + (uint32_t)cmdline_offset);
+    store_u32(buffer + GUEST_MULTIBOOT1_MODS_COUNT_OFFSET, 0);
+    store_u32(buffer + GUEST_MULTIBOOT1_MODS_ADDR_OFFSET, buffer_physical + (uint32_t)module_list_offset);
     store_u32(buffer + GUEST_MULTIBOOT1_MMAP_LENGTH_OFFSET, (uint32_t)mmap_length);
     store_u32(buffer + GUEST_MULTIBOOT1_MMAP_ADDR_OFFSET, buffer_physical + (uint32_t)mmap_offset);
     store_u32(buffer + GUEST_MULTIBOOT1_LOADER_NAME_OFFSET, buffer_physical + (uint32_t)loader_name_offset);

@@ -17,7 +17,7 @@
 /* multiboot_info.flags bits (§3.3) vigil sets. */
 #define GUEST_MULTIBOOT1_INFO_MEMORY (1u << 0)      /* mem_lower, mem_upper */
 #define GUEST_MULTIBOOT1_INFO_CMDLINE (1u << 2)     /* cmdline */
-#define GUEST_MULTIBOOT1_INFO_MODULES (1u << 3)     /* mods_count, mods_addr (not set yet: no modules) */
+#define GUEST_MULTIBOOT1_INFO_MODULES (1u << 3)     /* mods_count, mods_addr: an empty list, as GRUB gives */
 #define GUEST_MULTIBOOT1_INFO_MEMORY_MAP (1u << 6)  /* mmap_length, mmap_addr */
 #define GUEST_MULTIBOOT1_INFO_LOADER_NAME (1u << 9) /* boot_loader_name */
 
@@ -27,6 +27,7 @@
 #define GUEST_MULTIBOOT1_MEM_UPPER_OFFSET 8
 #define GUEST_MULTIBOOT1_CMDLINE_OFFSET 16
 #define GUEST_MULTIBOOT1_MODS_COUNT_OFFSET 20
+#define GUEST_MULTIBOOT1_MODS_ADDR_OFFSET 24
 #define GUEST_MULTIBOOT1_MMAP_LENGTH_OFFSET 44
 #define GUEST_MULTIBOOT1_MMAP_ADDR_OFFSET 48
 #define GUEST_MULTIBOOT1_LOADER_NAME_OFFSET 64
@@ -36,14 +37,17 @@
 #define GUEST_MULTIBOOT1_INFO_SIZE 116
 /* One mmap entry: size (= 20, not counting itself), base_addr, length, type. */
 #define GUEST_MULTIBOOT1_MMAP_ENTRY_SIZE 24
-#define GUEST_MULTIBOOT1_CMDLINE_MAX 1024     /* bytes including the NUL */
+#define GUEST_MULTIBOOT1_CMDLINE_MAX 4096     /* bytes including the NUL (= BOOT_MODULE_CMDLINE_MAX) */
+/* The (empty) module list: room for one 16-byte entry, all zero. */
+#define GUEST_MULTIBOOT1_MODULE_LIST_SIZE 16
 #define GUEST_MULTIBOOT1_LOADER_NAME_MAX 64   /* bytes including the NUL */
 
 /*
  * Lays out a Multiboot1 info structure (spec §3.3) in buffer (which the guest
  * will see at guest-physical buffer_physical, < 4 GiB): flags 0
- * (mem_lower/upper), 2 (cmdline), 6 (mmap), 9 (boot_loader_name), optionally 3
- * (mods: none for now -> flag not set).
+ * (mem_lower/upper), 2 (cmdline), 3 (mods: count 0, the address of an empty
+ * list, as GRUB gives a kernel loaded without modules), 6 (mmap), 9
+ * (boot_loader_name).
  *
  * The memory map is the host map as the guest should see it:
  * MEMMAP_HYPERVISOR and MEMMAP_SHARED_REGION entries become type 2 (reserved),
@@ -55,10 +59,10 @@
  * hypervisor sits there; guests are meant to use the mmap).
  *
  * Strings are copied with bounds and always NUL-terminated: cmdline at most
- * 1024 bytes with the NUL (NULL means ""), loader_name at most 64 (NULL means
+ * 4096 bytes with the NUL (NULL means ""), loader_name at most 64 (NULL means
  * "vigil " VIGIL_VERSION).
  *
- * Layout: fixed part (116 bytes), mmap entries, cmdline, loader name.
+ * Layout: fixed part (116 bytes), empty module list (16), mmap entries, cmdline, loader name.
  * Returns bytes used, or 0 (writing nothing at all) if buffer_size is too small
  * or the structure would cross 4 GiB in guest-physical space.
  */

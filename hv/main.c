@@ -9,7 +9,9 @@
 
 #include "arch/x86_64/cpu_access.h"
 #include "arch/x86_64/descriptors.h"
+#include "arch/x86_64/paging.h"
 #include "arch/x86_64/vmx_capability.h"
+#include "drivers/acpi/acpi_power.h"
 #include "drivers/pit/pit.h"
 #include "drivers/uart16550/uart16550.h"
 #include "hv/clock.h"
@@ -27,9 +29,8 @@
 
 void hv_main(uint32_t magic, uint32_t info_address);
 
-extern char __image_start[], __image_end[];
-
 static struct boot_info boot_info;
+static struct acpi_power_config power;
 static struct uart16550 console;
 
 /* Boot information is read through the identity map of the low 4 GiB that boot.S built. */
@@ -56,13 +57,42 @@ static void setup_console(const struct hv_options *options)
              (unsigned long)options->console_baud, status == UART16550_NO_DEVICE ? "no UART answers there" : "bad baud");
 }
 
+/*
+ * vigil leaves the loader's address (1 MiB, the guest's memory on a PC) for the
+ * top of RAM below 4 GiB, clear of every module (docs/decisions.md "vigil at the
+ * top of RAM"). Fatal when impossible: a guest must never share RAM with vigil.
+ */
+static void move_to_top_of_ram(struct memmap *map)
+{
+    static struct memmap candidates; /* ~3 KiB: off the boot stack */
+    uint64_t size = paging_image_size(), loaded_at = paging_image_physical();
+    candidates = *map;
+    bool marked = memmap_mark(&candidates, loaded_at, size, MEMMAP_RESERVED);
+    for (unsigned i = 0; i < boot_info.module_count; i++) {
+        uint64_t start = boot_info.modules[i].start & ~0xFFFull, end = (boot_info.modules[i].end + 0xFFF) & ~0xFFFull;
+        if (end > start)
+            marked = marked && memmap_mark(&candidates, start, end - start, MEMMAP_RESERVED);
+    }
+    if (!marked)
+        panic("memory map too fragmented to keep vigil clear of the modules");
+    uint64_t destination;
+    if (!memmap_find_free_highest(&candidates, size, 4096, IDENTITY_MAP_LIMIT, &destination))
+        panic("no free %lu KiB of RAM below 4 GiB to move vigil to", (unsigned long)(size >> 10));
+    if (!memmap_carve(map, destination, size, MEMMAP_HYPERVISOR))
+        panic("cannot mark vigil's memory 0x%lx-0x%lx as the hypervisor's in the memory map",
+              (unsigned long)destination, (unsigned long)(destination + size - 1));
+    const char *failure = paging_move_image(destination);
+    if (failure)
+        panic("moving vigil to 0x%lx failed: %s", (unsigned long)destination, failure);
+    /* The guest finds zeros where vigil was loaded, not a stale copy of its data. */
+    memset((void *)identity_map(0, loaded_at, size), 0, size);
+    log_info("image moved from 0x%lx to 0x%lx-0x%lx (%lu KiB, stacks behind guard pages); low memory is the guest's",
+             (unsigned long)loaded_at, (unsigned long)destination, (unsigned long)(destination + size - 1),
+             (unsigned long)(size >> 10));
+}
+
 static void report_memory_map(struct memmap *map)
 {
-    uint64_t image_start = (uint64_t)(uintptr_t)__image_start;
-    uint64_t image_length = (uint64_t)(uintptr_t)__image_end - image_start;
-    if (!memmap_carve(map, image_start, image_length, MEMMAP_HYPERVISOR))
-        log_warn("memory map: hypervisor image 0x%lx-0x%lx is not inside RAM the loader reported",
-                 (unsigned long)image_start, (unsigned long)(image_start + image_length));
     log_info("memory map (%u entries%s):", map->count, boot_info.memmap_from_fallback ? ", from mem_lower/mem_upper only" : "");
     for (unsigned i = 0; i < map->count; i++) {
         const struct memmap_entry *entry = &map->entries[i];
@@ -70,12 +100,24 @@ static void report_memory_map(struct memmap *map)
                  (unsigned long)(entry->base + entry->length - 1), memmap_type_name(entry->type));
     }
     log_info("memory: %lu KiB RAM usable, hypervisor image %lu KiB", (unsigned long)(memmap_total(map, MEMMAP_RAM) >> 10),
-             (unsigned long)(image_length >> 10));
+             (unsigned long)(paging_image_size() >> 10));
     if (map->rejected_zero_length || map->clamped_wraparound || map->dropped_full || map->overlaps_resolved ||
         map->unknown_types)
         log_warn("memory map anomalies: %u zero-length, %u wrapped, %u dropped (table full), %u overlaps, %u unknown types",
                  map->rejected_zero_length, map->clamped_wraparound, map->dropped_full, map->overlaps_resolved,
                  map->unknown_types);
+}
+
+/* selftest=stack-overflow: recurse until the boot stack runs into its guard
+ * page (32 KiB of stack is gone long before the bound). The frame is large and
+ * used so the compiler keeps every level. */
+static __attribute__((noinline)) unsigned overflow_stack(unsigned depth)
+{
+    volatile uint8_t frame[512];
+    frame[0] = (uint8_t)depth;
+    if (depth > 1000000)
+        return frame[0];
+    return overflow_stack(depth + 1) + frame[0];
 }
 
 static struct vmx_capabilities capabilities;
@@ -110,7 +152,11 @@ void hv_main(uint32_t magic, uint32_t info_address)
     cmdline_parse(boot_info.cmdline, sizeof boot_info.cmdline, &options, &cmdline_diagnostics);
     setup_console(&options);
     log_set_level(options.log_level);
-    panic_configure(options.panic, options.debug_exit_port, boot_info.rsdp_address);
+    /* Read once, before any guest owns the memory the tables are in (or the copy
+     * of the RSDP inside the boot information). */
+    power.debug_exit_port = options.debug_exit_port;
+    const char *acpi_failure = acpi_power_read(boot_info.rsdp_address, &power);
+    panic_configure(options.panic, &power);
 
     log_raw_printf("\nvigil %s (multiboot%u, loader '%s'): a small type-1 hypervisor for Intel VT-x\n", VIGIL_VERSION,
                    boot_info.protocol, boot_info.loader_name[0] ? boot_info.loader_name : "unknown");
@@ -131,7 +177,20 @@ void hv_main(uint32_t magic, uint32_t info_address)
     log_info("console 0x%x at %lu baud, log level %s, panic policy %s", options.console_port,
              (unsigned long)options.console_baud, log_level_name(options.log_level), panic_policy_name(options.panic));
 
+    if (acpi_failure)
+        log_warn("ACPI: %s: power-off falls back to the emulator ports", acpi_failure);
+    else
+        log_info("ACPI (read once): PM1a control 0x%lx, PM1b control 0x%lx, S5 SLP_TYP %u/%u, PM timer 0x%lx, "
+                 "reset register %s0x%x=0x%x",
+                 (unsigned long)power.fadt.pm1a_control_port, (unsigned long)power.fadt.pm1b_control_port,
+                 power.s5.pm1a, power.s5.pm1b, (unsigned long)power.fadt.pm_timer_port,
+                 power.fadt.reset_register_valid ? "" : "(none) ", power.fadt.reset_port, power.fadt.reset_value);
+    move_to_top_of_ram(&boot_info.memmap);
     report_memory_map(&boot_info.memmap);
+    if (options.selftest_stack_overflow) {
+        log_raw_printf("vigil: selftest: overflowing the boot stack\n");
+        overflow_stack(0);
+    }
     for (unsigned i = 0; i < boot_info.module_count; i++)
         log_info("module %u: 0x%lx-0x%lx '%s'", i, (unsigned long)boot_info.modules[i].start,
                  (unsigned long)boot_info.modules[i].end, boot_info.modules[i].cmdline);
@@ -150,7 +209,7 @@ void hv_main(uint32_t magic, uint32_t info_address)
     if (!guest_recovery_measure(&boot_info))
         hv_stop_after_guest("measured launch failed: the guest is not launched");
     guest_recovery_guest_starting();
-    const struct guest_end *end = guest_launch(&boot_info, &options, &capabilities, tsc_frequency);
+    const struct guest_end *end = guest_launch(&boot_info, &options, &capabilities, &power, tsc_frequency);
     if (!end)
         hv_power_off("no guest module given, nothing to run");
     /* Restarts (docs/lifecycle.md): a policy, a guest reset or an operator's reboot. */

@@ -237,6 +237,25 @@ bool memmap_carve(struct memmap *map, uint64_t base, uint64_t length, uint32_t t
     return true;
 }
 
+bool memmap_mark(struct memmap *map, uint64_t base, uint64_t length, uint32_t type)
+{
+    if (length > UINT64_MAX - base)
+        length = UINT64_MAX - base;
+    uint64_t end = base + length;
+    memmap_normalize(map);
+    for (unsigned i = 0; i < map->count; i++) {
+        const struct memmap_entry *entry = &map->entries[i];
+        uint64_t piece_start = entry->base > base ? entry->base : base;
+        uint64_t piece_end = entry_end(entry) < end ? entry_end(entry) : end;
+        if (entry->type != MEMMAP_RAM || piece_start >= piece_end)
+            continue;
+        if (!memmap_carve(map, piece_start, piece_end - piece_start, type))
+            return false;
+        i = (unsigned)-1; /* the map changed: start over (each pass removes one RAM piece) */
+    }
+    return true;
+}
+
 uint64_t memmap_total(const struct memmap *map, uint32_t type)
 {
     uint64_t total = 0;
@@ -269,33 +288,70 @@ const char *memmap_type_name(uint32_t type)
     }
 }
 
-bool memmap_find_free(const struct memmap *map, uint64_t size, uint64_t alignment, uint64_t below,
-                      uint64_t *base_out)
+static bool valid_alignment(uint64_t *alignment)
 {
-    if (size == 0)
+    if (*alignment == 0)
+        *alignment = 1;
+    return (*alignment & (*alignment - 1)) == 0;
+}
+
+/* The part of a RAM entry inside [from, below), if at least `size` bytes long. */
+static bool ram_window(const struct memmap_entry *entry, uint64_t from, uint64_t below, uint64_t size,
+                       uint64_t *start, uint64_t *limit)
+{
+    if (entry->type != MEMMAP_RAM)
         return false;
-    if (alignment == 0)
-        alignment = 1;
-    if ((alignment & (alignment - 1)) != 0)
+    *start = entry->base < from ? from : entry->base;
+    *limit = entry_end(entry) < below ? entry_end(entry) : below;
+    return *start < *limit && *limit - *start >= size;
+}
+
+bool memmap_find_free_from(const struct memmap *map, uint64_t size, uint64_t alignment, uint64_t from,
+                           uint64_t below, uint64_t *base_out)
+{
+    if (size == 0 || !valid_alignment(&alignment))
         return false;
 
     bool found = false;
-    uint64_t best = 0;
+    uint64_t best = 0, start, limit;
     for (unsigned i = 0; i < map->count; i++) {
-        const struct memmap_entry *entry = &map->entries[i];
-        if (entry->type != MEMMAP_RAM)
-            continue;
-        uint64_t start = entry->base < ONE_MIB ? ONE_MIB : entry->base;
-        if (start > UINT64_MAX - (alignment - 1))
+        if (!ram_window(&map->entries[i], from, below, size, &start, &limit) || start > UINT64_MAX - (alignment - 1))
             continue;
         start = (start + alignment - 1) & ~(alignment - 1);
-        uint64_t limit = entry_end(entry);
-        if (limit > below)
-            limit = below;
         if (start >= limit || limit - start < size)
             continue;
         if (!found || start < best) {
             best = start;
+            found = true;
+        }
+    }
+    if (found)
+        *base_out = best;
+    return found;
+}
+
+bool memmap_find_free(const struct memmap *map, uint64_t size, uint64_t alignment, uint64_t below,
+                      uint64_t *base_out)
+{
+    return memmap_find_free_from(map, size, alignment, ONE_MIB, below, base_out);
+}
+
+bool memmap_find_free_highest(const struct memmap *map, uint64_t size, uint64_t alignment, uint64_t below,
+                              uint64_t *base_out)
+{
+    if (size == 0 || !valid_alignment(&alignment))
+        return false;
+
+    bool found = false;
+    uint64_t best = 0, start, limit;
+    for (unsigned i = 0; i < map->count; i++) {
+        if (!ram_window(&map->entries[i], ONE_MIB, below, size, &start, &limit))
+            continue;
+        uint64_t candidate = (limit - size) & ~(alignment - 1);
+        if (candidate < start)
+            continue;
+        if (!found || candidate > best) {
+            best = candidate;
             found = true;
         }
     }

@@ -84,6 +84,15 @@ void memmap_normalize(struct memmap *map);
  */
 bool memmap_carve(struct memmap *map, uint64_t base, uint64_t length, uint32_t type);
 
+/*
+ * Mark every byte of RAM in [base, base + length) as `type`, however many RAM
+ * entries (or holes) the range spans; what is not RAM stays as it is. For
+ * keeping placements away from ranges the loader reported (modules, a guest's
+ * segments). False if the map had no room for a split: then part of the range
+ * may still be RAM, and nothing may be placed by this map.
+ */
+bool memmap_mark(struct memmap *map, uint64_t base, uint64_t length, uint32_t type);
+
 /* Sum of the lengths of all entries of `type`. */
 uint64_t memmap_total(const struct memmap *map, uint32_t type);
 
@@ -98,5 +107,20 @@ const char *memmap_type_name(uint32_t type);
  */
 bool memmap_find_free(const struct memmap *map, uint64_t size, uint64_t alignment, uint64_t below,
                       uint64_t *base_out);
+
+/* Like memmap_find_free, but the lowest fit at or above `from` (which may be
+ * below 1 MiB: a guest's boot information goes right after its image, as GRUB
+ * does). */
+bool memmap_find_free_from(const struct memmap *map, uint64_t size, uint64_t alignment, uint64_t from,
+                           uint64_t below, uint64_t *base_out);
+
+/*
+ * The highest address >= 1 MiB where `size` bytes of RAM, aligned to
+ * `alignment`, end at or below `below`: where vigil puts its own memory (the
+ * image, the page pool, the guest image's pristine copy, the shared region), so
+ * that the guest keeps low memory contiguous from 1 MiB up, as on a PC.
+ */
+bool memmap_find_free_highest(const struct memmap *map, uint64_t size, uint64_t alignment, uint64_t below,
+                              uint64_t *base_out);
 
 #endif /* VIGIL_HV_MEMMAP_H */

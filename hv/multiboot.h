@@ -35,7 +35,7 @@ struct physical_memory_access {
 
 #define BOOT_CMDLINE_MAX 1024
 #define BOOT_LOADER_NAME_MAX 64
-#define BOOT_MODULE_CMDLINE_MAX 128
+#define BOOT_MODULE_CMDLINE_MAX 4096 /* a guest's whole command line (Linux allows 2048; GRUB has no limit) */
 #define BOOT_MODULE_MAX 16
 #define BOOT_DIAGNOSTIC_MAX 8
 #define BOOT_DIAGNOSTIC_LENGTH 96
@@ -72,7 +72,7 @@ enum boot_info_status {
 /*
  * Parse the information block at `info_address` for the protocol `magic`
  * names into `out` (fully overwritten; keep it in static storage, it is about
- * 7.5 KiB). On any status other than BOOT_INFO_OK, `out` holds what was
+ * 70 KiB). On any status other than BOOT_INFO_OK, `out` holds what was
  * gathered before the problem plus the diagnostics, and must not be used to
  * boot. On BOOT_INFO_OK the memory map has been normalised.
  */

@@ -1,6 +1,5 @@
 #include "hv/operator_console.h"
 
-#include "drivers/acpi/acpi_power.h"
 #include "hv/clock.h"
 #include "hv/console/console.h"
 #include "hv/guest_recovery.h"
@@ -82,7 +81,7 @@ static void host_power_off(void *context, bool reboot)
     if (reboot) {
         log_set_buffered(false);
         log_raw_printf("vigil: rebooting: operator requested reset\n");
-        acpi_reset();
+        hv_reset();
         log_raw_printf("vigil: reset failed\n");
     }
     hv_power_off("operator requested power off");

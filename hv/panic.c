@@ -10,15 +10,23 @@
 static enum panic_policy policy = PANIC_HALT;
 static struct acpi_power_config power_config;
 
-void panic_configure(enum panic_policy configured_policy, uint16_t debug_exit_port, uint64_t rsdp_address)
+void panic_configure(enum panic_policy configured_policy, const struct acpi_power_config *power)
 {
     policy = configured_policy;
-    power_config.debug_exit_port = debug_exit_port;
-    power_config.rsdp_address = rsdp_address;
+    power_config = *power;
+}
+
+void hv_reset(void)
+{
+    acpi_reset(&power_config);
 }
 
 static __attribute__((noreturn)) void power_off_now(uint8_t exit_code)
 {
+    if (power_config.s5_valid)
+        log_raw_printf("vigil: ACPI S5: SLP_TYP %u/%u to PM1a 0x%lx, PM1b 0x%lx (values read at start)\n",
+                       power_config.s5.pm1a, power_config.s5.pm1b, (unsigned long)power_config.fadt.pm1a_control_port,
+                       (unsigned long)power_config.fadt.pm1b_control_port);
     log_flush();
     const char *failure = acpi_power_off(&power_config, exit_code);
     log_raw_printf("vigil: power off failed (%s); halting\n", failure);
@@ -34,7 +42,7 @@ void panic_apply_policy(void)
         power_off_now(ACPI_EXIT_CODE_FAILURE);
     case PANIC_REBOOT:
         log_raw_printf("vigil: panic policy: reboot\n");
-        acpi_reset();
+        hv_reset();
         log_raw_printf("vigil: reset failed; halting\n");
         cpu_halt_forever();
     case PANIC_HALT:
@@ -71,7 +79,7 @@ void hv_stop_after_guest(const char *reason)
         hv_power_off(reason);
     case PANIC_REBOOT:
         log_raw_printf("vigil: rebooting: %s\n", reason);
-        acpi_reset();
+        hv_reset();
         log_raw_printf("vigil: reset failed; halting\n");
         cpu_halt_forever();
     case PANIC_HALT:

@@ -6,7 +6,12 @@
 
 #include "hv/cmdline.h"
 
-void panic_configure(enum panic_policy policy, uint16_t debug_exit_port, uint64_t rsdp_address);
+struct acpi_power_config;
+/* The policy, and the power-off/reset values acpi_power_read saved at start (copied). */
+void panic_configure(enum panic_policy policy, const struct acpi_power_config *power);
+
+/* Resets the machine with the saved ACPI values; returns only if that failed. */
+void hv_reset(void);
 
 /* Prints "vigil: PANIC: <message>" and applies the policy. */
 __attribute__((noreturn, format(printf, 1, 2))) void panic(const char *format, ...);

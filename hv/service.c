@@ -7,6 +7,7 @@
 #include "hv/event_injection.h"
 #include "hv/guest_recovery.h"
 #include "hv/log.h"
+#include "hv/msr_policy.h"
 #include "hv/operator_console.h"
 #include "hv/panic.h"
 #include "hv/vcpu.h"
@@ -32,11 +33,11 @@ static uint64_t platform_unix_time_ns(void *context)
     return clock_unix_time_ns();
 }
 
-/* The guest runs with a TSC offset of 0: its TSC is the host's. */
+/* The guest's TSC is the host's plus the offset its TSC writes set (hv/msr_policy.c). */
 static uint64_t platform_guest_tsc(void *context)
 {
     (void)context;
-    return cpu_read_tsc();
+    return cpu_read_tsc() + msr_policy_tsc_offset();
 }
 
 static void platform_inject_interrupt(void *context, uint8_t vector)

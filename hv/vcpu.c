@@ -14,6 +14,8 @@
 #define CR0_PE (1ull << 0)
 #define CR0_ET (1ull << 4)
 #define CR0_NE (1ull << 5)
+#define CR0_NW (1ull << 29)
+#define CR0_CD (1ull << 30)
 #define CR0_PG (1ull << 31)
 #define CR4_VMXE (1ull << 13)
 #define CR4_OSXSAVE (1ull << 18)
@@ -42,6 +44,10 @@ const char *vcpu_missing_capability(const struct vmx_capabilities *c)
     if (!vmx_control_allowed(c->exit_allowed, EXIT_SAVE_IA32_EFER | EXIT_LOAD_IA32_EFER | EXIT_HOST_ADDRESS_SPACE_SIZE) ||
         !vmx_control_allowed(c->entry_allowed, ENTRY_LOAD_IA32_EFER))
         return "IA32_EFER load/save on VM entry and exit";
+    /* The guest's PAT passes through the MSR bitmap only because the VMCS switches it. */
+    if (!vmx_control_allowed(c->exit_allowed, EXIT_SAVE_IA32_PAT | EXIT_LOAD_IA32_PAT) ||
+        !vmx_control_allowed(c->entry_allowed, ENTRY_LOAD_IA32_PAT))
+        return "IA32_PAT load/save on VM entry and exit";
     return 0;
 }
 
@@ -54,11 +60,14 @@ static void *allocate_pages(struct page_pool *pool, uint32_t pages, uint64_t *ph
 }
 
 /* CR0/CR4 in VMX operation must respect the FIXED0 (must be 1) and FIXED1
- * (may be 1) MSRs (SDM Vol. 3D §A.7, A.8). */
+ * (may be 1) MSRs (SDM Vol. 3D §A.7, A.8). Caching on (CD and NW clear): VM entry
+ * does not load CR0.CD/NW from the guest-state area but keeps the host's (SDM Vol.
+ * 3C §27.3.2.1), so a firmware that left them set would run the guest uncached
+ * while its CR0 read shadow says otherwise. */
 static void enter_vmx_operation(struct vcpu *vcpu, struct page_pool *pool)
 {
     const struct vmx_capabilities *c = &vcpu->capabilities;
-    cpu_write_cr0((cpu_read_cr0() | c->cr0_fixed0) & c->cr0_fixed1);
+    cpu_write_cr0(((cpu_read_cr0() & ~(CR0_CD | CR0_NW)) | c->cr0_fixed0) & c->cr0_fixed1);
     cpu_write_cr4((cpu_read_cr4() | CR4_VMXE | c->cr4_fixed0) & c->cr4_fixed1);
 
     uint32_t *vmxon_region = allocate_pages(pool, 1, &vcpu->vmxon_physical, "the VMXON region");
@@ -79,22 +88,6 @@ void vcpu_intercept_io_ports(struct vcpu *vcpu, uint16_t port, unsigned count)
     }
 }
 
-void vcpu_intercept_msr(struct vcpu *vcpu, uint32_t msr, bool on_read, bool on_write)
-{
-    unsigned offset;
-    if (msr <= 0x1FFF)
-        offset = 0;
-    else if (msr >= 0xC0000000 && msr <= 0xC0001FFF)
-        offset = 1024;
-    else
-        return; /* outside both ranges every access exits anyway (SDM Vol. 3C §26.1.3) */
-    unsigned bit = msr & 0x1FFF;
-    if (on_read)
-        vcpu->msr_bitmap[offset + bit / 8] |= (uint8_t)(1u << (bit % 8));
-    if (on_write)
-        vcpu->msr_bitmap[2048 + offset + bit / 8] |= (uint8_t)(1u << (bit % 8));
-}
-
 static uint32_t require_controls(const char *name, uint64_t allowed, uint32_t wanted, uint32_t required)
 {
     uint32_t value = vmx_adjust_controls(allowed, wanted);
@@ -107,9 +100,16 @@ static uint32_t require_controls(const char *name, uint64_t allowed, uint32_t wa
 static void setup_controls(struct vcpu *vcpu)
 {
     const struct vmx_capabilities *c = &vcpu->capabilities;
-    uint32_t pin = require_controls("pin-based", c->pinbased_allowed, PIN_PREEMPTION_TIMER, PIN_PREEMPTION_TIMER);
+    /* NMI exiting: an NMI during the guest exits instead of entering vigil's IDT;
+     * virtual NMIs: vigil injects it with the guest's own NMI blocking tracked
+     * (SDM Vol. 3C §25.6.1, §26.7.1). */
+    uint32_t pin_required = PIN_PREEMPTION_TIMER | PIN_NMI_EXITING | PIN_VIRTUAL_NMIS;
+    uint32_t pin = require_controls("pin-based", c->pinbased_allowed, pin_required, pin_required);
 
-    uint32_t primary_wanted = PROC_USE_IO_BITMAPS | PROC_USE_MSR_BITMAPS | PROC_ACTIVATE_SECONDARY_CONTROLS;
+    /* TSC offsetting: guest TSC writes move the offset, never vigil's clock
+     * (hv/msr_policy.c). MONITOR/MWAIT exiting: CPUID hides them; they get #UD. */
+    uint32_t primary_wanted = PROC_USE_IO_BITMAPS | PROC_USE_MSR_BITMAPS | PROC_ACTIVATE_SECONDARY_CONTROLS |
+                              PROC_USE_TSC_OFFSETTING | PROC_MWAIT_EXITING | PROC_MONITOR_EXITING;
     vcpu->primary_controls = require_controls("primary processor-based", c->procbased_allowed, primary_wanted, primary_wanted);
 
     /* Instructions the guest may use natively must be enabled, or they #UD

@@ -24,6 +24,7 @@ struct vcpu {
     /* An external interrupt waiting for the guest to become interruptible (hv/event_injection.c). */
     bool external_interrupt_queued;
     uint8_t queued_external_vector;
+    unsigned pending_nmis;            /* NMIs for the guest waiting for an NMI window (0..2) */
     struct vmx_capabilities capabilities;
     uint64_t vmxon_physical, vmcs_physical;
     uint8_t *io_bitmaps;   /* A (ports 0-0x7FFF) then B (0x8000-0xFFFF), 8 KiB */
@@ -61,8 +62,6 @@ void vcpu_setup(struct vcpu *vcpu, const struct vmx_capabilities *capabilities, 
 void vcpu_reset(struct vcpu *vcpu, const struct guest_entry_state *entry);
 
 void vcpu_intercept_io_ports(struct vcpu *vcpu, uint16_t port, unsigned count);
-/* Marks an MSR as exiting on read and/or write. */
-void vcpu_intercept_msr(struct vcpu *vcpu, uint32_t msr, bool on_read, bool on_write);
 
 /* Guest register access and instruction completion for exit handlers (hv/vcpu_registers.c). */
 /* General register n in the x86 encoding order (0 = RAX ... 4 = RSP ... 15 = R15);
@@ -72,5 +71,7 @@ void vcpu_register_write(struct vcpu *vcpu, unsigned number, uint64_t value);
 /* Advance guest RIP past the exiting instruction and drop STI/MOV-SS blocking,
  * as completing the instruction would have (SDM Vol. 3C §25.4.2). */
 void vcpu_skip_instruction(struct vcpu *vcpu);
+/* The same for an instruction vigil decoded itself (the exit gives no length, e.g. EPT violations). */
+void vcpu_skip_instruction_by(struct vcpu *vcpu, unsigned length);
 
 #endif

@@ -28,9 +28,14 @@ void vcpu_register_write(struct vcpu *vcpu, unsigned number, uint64_t value)
 
 void vcpu_skip_instruction(struct vcpu *vcpu)
 {
+    vcpu_skip_instruction_by(vcpu, vmcs_read32(VMCS_EXIT_INSTRUCTION_LENGTH));
+}
+
+void vcpu_skip_instruction_by(struct vcpu *vcpu, unsigned length)
+{
     (void)vcpu; /* its VMCS is the current one */
     uint64_t rip = vmcs_read_natural(VMCS_GUEST_RIP);
-    vmcs_write_natural(VMCS_GUEST_RIP, rip + vmcs_read32(VMCS_EXIT_INSTRUCTION_LENGTH));
+    vmcs_write_natural(VMCS_GUEST_RIP, rip + length);
     uint32_t blocking = vmcs_read32(VMCS_GUEST_INTERRUPTIBILITY_STATE);
     if (blocking & (INTERRUPTIBILITY_BLOCKING_BY_STI | INTERRUPTIBILITY_BLOCKING_BY_MOV_SS))
         vmcs_write32(VMCS_GUEST_INTERRUPTIBILITY_STATE,

@@ -5,14 +5,18 @@
 #include "hv/format.h"
 #include "hv/guest_lifecycle.h"
 #include "hv/log.h"
+#include "hv/msr_policy.h"
 
 /* Basic exit reason -> handler (SDM Vol. 3D Appendix C). A reason without a
  * handler is unexpected: vigil never enables the control that causes it. */
 static vmexit_handler *const handlers[VMX_EXIT_REASON_LIMIT] = {
+    [EXIT_REASON_EXCEPTION_OR_NMI] = vmexit_handle_exception_or_nmi,
     [EXIT_REASON_TRIPLE_FAULT] = vmexit_handle_triple_fault,
     [EXIT_REASON_INIT_SIGNAL] = vmexit_handle_init_signal,
     [EXIT_REASON_STARTUP_IPI] = vmexit_handle_startup_ipi,
     [EXIT_REASON_INTERRUPT_WINDOW] = vmexit_handle_interrupt_window,
+    [EXIT_REASON_NMI_WINDOW] = vmexit_handle_nmi_window,
+    [EXIT_REASON_TASK_SWITCH] = vmexit_handle_task_switch,
     [EXIT_REASON_CPUID] = vmexit_handle_cpuid,
     [EXIT_REASON_GETSEC] = vmexit_handle_vmx_instruction,
     [EXIT_REASON_INVD] = vmexit_handle_invd,
@@ -32,6 +36,8 @@ static vmexit_handler *const handlers[VMX_EXIT_REASON_LIMIT] = {
     [EXIT_REASON_WRMSR] = vmexit_handle_wrmsr,
     [EXIT_REASON_ENTRY_FAILURE_GUEST_STATE] = vmexit_handle_entry_failure,
     [EXIT_REASON_ENTRY_FAILURE_MSR_LOADING] = vmexit_handle_entry_failure,
+    [EXIT_REASON_MWAIT] = vmexit_handle_hidden_instruction,
+    [EXIT_REASON_MONITOR] = vmexit_handle_hidden_instruction,
     [EXIT_REASON_ENTRY_FAILURE_MACHINE_CHECK] = vmexit_handle_entry_failure,
     [EXIT_REASON_EPT_VIOLATION] = vmexit_handle_ept_violation,
     [EXIT_REASON_EPT_MISCONFIGURATION] = vmexit_handle_ept_misconfiguration,
@@ -56,6 +62,7 @@ void vmexit_print_statistics(void)
                                   (unsigned long)statistics.by_reason[reason]);
     }
     log_raw_printf("%s\n", line);
+    msr_policy_print_statistics();
 }
 
 void vmexit_record(struct vcpu *vcpu)
@@ -71,6 +78,7 @@ void vmexit_record(struct vcpu *vcpu)
      * after a failed entry: nothing was delivered. */
     if (!vcpu->exit_entry_failed)
         reinject_interrupted_event(vcpu);
+    vmexit_reflect_host_nmis(vcpu);
 }
 
 enum vmexit_action vmexit_handle(struct vcpu *vcpu)

@@ -11,6 +11,7 @@
 #ifndef VIGIL_HV_VMEXIT_H
 #define VIGIL_HV_VMEXIT_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "arch/x86_64/vmx_exit_reasons.h"
@@ -65,5 +66,15 @@ vmexit_handler vmexit_handle_rdmsr;
 vmexit_handler vmexit_handle_wrmsr;
 vmexit_handler vmexit_handle_control_register;
 vmexit_handler vmexit_handle_entry_failure;
+/* hv/vmexit_cpu_events.c */
+vmexit_handler vmexit_handle_exception_or_nmi;
+vmexit_handler vmexit_handle_nmi_window;
+vmexit_handler vmexit_handle_hidden_instruction;
+vmexit_handler vmexit_handle_task_switch;
+/* An instruction the guest may not run: #UD, as on a CPU without it; the first one
+ * is reported ("guest executed X at rip R: injecting #UD (why)"). */
+enum vmexit_action vmexit_refuse_instruction(struct vcpu *vcpu, bool *reported, const char *why);
+/* NMIs vigil took in root operation since the last exit go to the guest. */
+void vmexit_reflect_host_nmis(struct vcpu *vcpu);
 
 #endif

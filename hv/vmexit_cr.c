@@ -8,6 +8,7 @@
 #include "arch/x86_64/vmx.h"
 #include "hv/event_injection.h"
 #include "hv/guest_lifecycle.h"
+#include "hv/guest_state.h"
 #include "hv/vmexit.h"
 
 #define CR0_PE (1ull << 0)
@@ -16,6 +17,8 @@
 #define CR0_CD (1ull << 30)
 #define CR0_PG (1ull << 31)
 #define CR4_PAE (1ull << 5)
+#define CR4_PCIDE (1ull << 17)
+#define CS_ACCESS_RIGHTS_L (1u << 13)
 #define CR4_VMXE (1ull << 13)
 #define EFER_LME (1ull << 8)
 #define EFER_LMA (1ull << 10)
@@ -32,17 +35,17 @@ static bool write_cr0(struct vcpu *vcpu, uint64_t value)
     bool paging_on = (value & CR0_PG) && !(old_shadow & CR0_PG);
     bool paging_off = !(value & CR0_PG) && (old_shadow & CR0_PG);
     if (paging_on && (efer & EFER_LME)) {
-        /* Long mode needs PAE first. The guest's CR4: owned bits from the read shadow,
-         * the rest (PAE among them, set without an exit) from the guest CR4 field. */
-        uint64_t cr4_mask = vcpu->cr4_guest_host_mask;
-        uint64_t cr4 = (vmcs_read_natural(VMCS_CR4_READ_SHADOW) & cr4_mask) |
-                       (vmcs_read_natural(VMCS_GUEST_CR4) & ~cr4_mask);
-        if (!(cr4 & CR4_PAE))
+        /* Long mode needs PAE first (PAE is the guest's: set without an exit). */
+        if (!(guest_visible_cr4(vcpu) & CR4_PAE))
             return false;
         vmcs_write64(VMCS_GUEST_IA32_EFER, efer | EFER_LMA);
         vcpu->entry_controls |= ENTRY_IA32E_MODE_GUEST;
         vmcs_write32(VMCS_ENTRY_CONTROLS, vcpu->entry_controls);
     } else if (paging_off && (efer & EFER_LMA)) {
+        /* Leaving long mode: not from 64-bit code, not with PCIDs on (SDM Vol. 2B MOV
+         * to CR0: #GP); a VM entry with those would fail instead of faulting. */
+        if ((vmcs_read32(VMCS_GUEST_CS_ACCESS_RIGHTS) & CS_ACCESS_RIGHTS_L) || (guest_visible_cr4(vcpu) & CR4_PCIDE))
+            return false;
         vmcs_write64(VMCS_GUEST_IA32_EFER, efer & ~EFER_LMA);
         vcpu->entry_controls &= ~ENTRY_IA32E_MODE_GUEST;
         vmcs_write32(VMCS_ENTRY_CONTROLS, vcpu->entry_controls);

@@ -8,8 +8,11 @@
 
 #include "arch/x86_64/cpu.h"
 #include "arch/x86_64/vmx.h"
+#include "hv/apic_trap.h"
+#include "hv/cpuid_policy.h"
 #include "hv/event_injection.h"
 #include "hv/guest_lifecycle.h"
+#include "hv/guest_state.h"
 #include "hv/guest_state_dump.h"
 #include "hv/log.h"
 #include "hv/panic.h"
@@ -17,59 +20,15 @@
 #include "hv/timer.h"
 #include "hv/vmexit.h"
 
-#define CPUID_1_ECX_VMX (1u << 5)
-#define CPUID_1_ECX_HYPERVISOR (1u << 31)
-#define CPUID_7_EBX_INVPCID (1u << 10)
-#define CPUID_D1_EAX_XSAVES (1u << 3)
-#define CPUID_80000001_EDX_RDTSCP (1u << 27)
+#define CR4_OSXSAVE (1ull << 18)
 
-static void vigil_cpuid_leaf(uint32_t leaf, uint32_t registers[4])
-{
-    registers[0] = registers[1] = registers[2] = registers[3] = 0;
-    switch (leaf) {
-    case VIGIL_CPUID_LEAF_SIGNATURE:
-        registers[0] = VIGIL_CPUID_LEAF_MAX;
-        registers[1] = VIGIL_CPUID_SIGNATURE_EBX;
-        registers[2] = VIGIL_CPUID_SIGNATURE_ECX;
-        registers[3] = VIGIL_CPUID_SIGNATURE_EDX;
-        break;
-    case VIGIL_CPUID_LEAF_FEATURES:
-        registers[0] = VIGIL_ABI_VERSION;
-        registers[1] = VIGIL_FEATURE_HYPERCALL | VIGIL_FEATURE_DOORBELL | (service_active() ? VIGIL_FEATURE_SHARED_REGION : 0);
-        registers[2] = VIGIL_DOORBELL_PORT;
-        break;
-    case VIGIL_CPUID_LEAF_SHARED_REGION:
-        service_cpuid_shared_region(registers);
-        break;
-    default:
-        break;
-    }
-}
-
-/* CPUID: the real processor's answer, minus VMX (the guest must not try to
- * nest), plus the hypervisor-present bit and vigil's leaves (DESIGN.md §2), and
- * minus instructions this VMCS cannot let the guest run (they would #UD). */
+/* CPUID: hv/cpuid_policy.c decides what the guest sees. */
 enum vmexit_action vmexit_handle_cpuid(struct vcpu *vcpu)
 {
     struct guest_registers *r = &vcpu->registers;
-    uint32_t leaf = (uint32_t)r->rax, subleaf = (uint32_t)r->rcx;
+    struct cpuid_guest guest = { guest_visible_cr4(vcpu), vcpu->secondary_controls };
     uint32_t registers[4];
-    if ((leaf & 0xFFFFFF00u) == 0x40000000u) {
-        vigil_cpuid_leaf(leaf, registers);
-    } else {
-        cpu_cpuid(leaf, subleaf, registers);
-        uint32_t secondary = vcpu->secondary_controls;
-        if (leaf == 1) {
-            registers[2] &= ~CPUID_1_ECX_VMX;
-            registers[2] |= CPUID_1_ECX_HYPERVISOR;
-        } else if (leaf == 7 && subleaf == 0 && !(secondary & SECONDARY_ENABLE_INVPCID)) {
-            registers[1] &= ~CPUID_7_EBX_INVPCID;
-        } else if (leaf == 0xD && subleaf == 1 && !(secondary & SECONDARY_ENABLE_XSAVES)) {
-            registers[0] &= ~CPUID_D1_EAX_XSAVES;
-        } else if (leaf == 0x80000001 && !(secondary & SECONDARY_ENABLE_RDTSCP)) {
-            registers[3] &= ~CPUID_80000001_EDX_RDTSCP;
-        }
-    }
+    cpuid_policy_answer((uint32_t)r->rax, (uint32_t)r->rcx, registers, &guest);
     r->rax = registers[0];
     r->rbx = registers[1];
     r->rcx = registers[2];
@@ -81,6 +40,12 @@ enum vmexit_action vmexit_handle_cpuid(struct vcpu *vcpu)
 enum vmexit_action vmexit_handle_vmcall(struct vcpu *vcpu)
 {
     struct guest_registers *r = &vcpu->registers;
+    /* Guest user space reaches vigil only through what the guest kernel allows:
+     * VMCALL below ring 0 is #UD, as on a CPU without VMX. */
+    if (guest_cpl() != 0) {
+        inject_exception(vcpu, VECTOR_INVALID_OPCODE);
+        return VMEXIT_RESUME_GUEST;
+    }
     switch (r->rax) {
     case VIGIL_HYPERCALL_VERSION:
         r->rax = VIGIL_ABI_VERSION;
@@ -109,18 +74,21 @@ enum vmexit_action vmexit_handle_vmcall(struct vcpu *vcpu)
     return VMEXIT_RESUME_GUEST;
 }
 
-/* XSETBV always exits (SDM Vol. 3C §26.1.2). Check it as the CPU would
- * (SDM Vol. 2D XSETBV): ECX = 0, x87 bit set, AVX only with SSE, only bits the
- * CPU supports; otherwise #GP. XCR0 is the guest's: the host uses no XSAVE state. */
+/* XSETBV always exits (SDM Vol. 3C §26.1.2). Checked as the CPU would (SDM Vol. 2D
+ * XSETBV, Vol. 1 §13.3): #UD without CR4.OSXSAVE; #GP at CPL > 0, for ECX != 0 or
+ * an XCR0 value the CPU would refuse. XCR0 is the guest's: the host uses no XSAVE state. */
 enum vmexit_action vmexit_handle_xsetbv(struct vcpu *vcpu)
 {
     struct guest_registers *r = &vcpu->registers;
+    if (!vcpu->cpuid_has_xsave || !(guest_visible_cr4(vcpu) & CR4_OSXSAVE)) {
+        inject_exception(vcpu, VECTOR_INVALID_OPCODE);
+        return VMEXIT_RESUME_GUEST;
+    }
     uint64_t value = ((r->rdx & 0xFFFFFFFF) << 32) | (r->rax & 0xFFFFFFFF);
     uint32_t supported[4];
     cpu_cpuid(0xD, 0, supported);
     uint64_t supported_mask = ((uint64_t)supported[3] << 32) | supported[0];
-    bool valid = (uint32_t)r->rcx == 0 && (value & 1) && !(value & ~supported_mask) && !((value & 4) && !(value & 2));
-    if (!valid || !vcpu->cpuid_has_xsave) {
+    if (guest_cpl() != 0 || (uint32_t)r->rcx != 0 || !xcr0_value_valid(value, supported_mask)) {
         inject_exception_with_error_code(vcpu, VECTOR_GENERAL_PROTECTION, 0);
         return VMEXIT_RESUME_GUEST;
     }
@@ -129,18 +97,23 @@ enum vmexit_action vmexit_handle_xsetbv(struct vcpu *vcpu)
     return VMEXIT_RESUME_GUEST;
 }
 
+enum vmexit_action vmexit_refuse_instruction(struct vcpu *vcpu, bool *reported, const char *why)
+{
+    if (!*reported) {
+        *reported = true;
+        log_warn("guest executed %s at rip 0x%lx: injecting #UD (%s)", vmx_exit_reason_name(vcpu->exit_reason),
+                 (unsigned long)vmcs_read_natural(VMCS_GUEST_RIP), why);
+    }
+    inject_exception(vcpu, VECTOR_INVALID_OPCODE);
+    return VMEXIT_RESUME_GUEST;
+}
+
 /* VMX is hidden from the guest: its VMX instructions fault as on a CPU without
  * VMX (#UD), and GETSEC likewise (no SMX advertised). */
 enum vmexit_action vmexit_handle_vmx_instruction(struct vcpu *vcpu)
 {
     static bool reported;
-    if (!reported) {
-        reported = true;
-        log_warn("guest executed %s at rip 0x%lx: injecting #UD (VMX is not offered to the guest)",
-                 vmx_exit_reason_name(vcpu->exit_reason), (unsigned long)vmcs_read_natural(VMCS_GUEST_RIP));
-    }
-    inject_exception(vcpu, VECTOR_INVALID_OPCODE);
-    return VMEXIT_RESUME_GUEST;
+    return vmexit_refuse_instruction(vcpu, &reported, "VMX is not offered to the guest");
 }
 
 /* INVD would discard the hypervisor's dirty cache lines too: write them back instead. */
@@ -187,6 +160,8 @@ enum vmexit_action vmexit_handle_ept_violation(struct vcpu *vcpu)
 {
     uint64_t q = vcpu->exit_qualification;
     uint64_t guest_physical = vmcs_read64(VMCS_GUEST_PHYSICAL_ADDRESS);
+    if (apic_trap_covers(guest_physical, q))
+        return apic_trap_write(vcpu, guest_physical);
     const char *access = (q & 4) ? "instruction fetch" : (q & 2) ? "write" : "read";
     if (q & (1u << 7))
         return guest_stop(vcpu,
@@ -210,10 +185,11 @@ enum vmexit_action vmexit_handle_ept_misconfiguration(struct vcpu *vcpu)
 }
 
 /* VM entry failed on the checks of guest state or MSR loading (SDM Vol. 3C §27.8):
- * the exit qualification says which. */
+ * the exit qualification says which. The guest's state is at fault (a guest can
+ * reach states vigil does not emulate): the guest stops with its state dumped and
+ * the stop policy applies; vigil goes on. */
 enum vmexit_action vmexit_handle_entry_failure(struct vcpu *vcpu)
 {
-    guest_state_dump("VM-entry failure: guest state");
-    panic("VM entry failed: exit reason %u (%s), qualification 0x%lx", vcpu->exit_reason,
-          vmx_exit_reason_name(vcpu->exit_reason), (unsigned long)vcpu->exit_qualification);
+    return guest_stop(vcpu, "VM entry failed: exit reason %u (%s), qualification 0x%lx", vcpu->exit_reason,
+                      vmx_exit_reason_name(vcpu->exit_reason), (unsigned long)vcpu->exit_qualification);
 }

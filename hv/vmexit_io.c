@@ -1,9 +1,12 @@
 /*
  * I/O instruction exits (SDM Vol. 3C §28.2.1, Table 28-5 for the qualification).
- * Intercepted: the hypervisor console UART (the guest reads 0xFF and its writes
- * are dropped, so it cannot talk over vigil's log), the vigil doorbell, and the
- * ports through which a PC powers off or resets (so vigil can report the guest's
- * end before the machine goes). All other ports pass through.
+ * Intercepted (hv/io_policy.h): the hypervisor console UART (the guest reads 0xFF
+ * and its writes are dropped, so it cannot talk over vigil's log), the vigil
+ * doorbell, and the ports through which a PC powers off or resets (so vigil sees
+ * the guest's end before the machine goes), PCI configuration (0xCF8-0xCFF). All
+ * other ports pass through. The I/O bitmap makes an access exit when any of its
+ * bytes is intercepted (SDM Vol. 3C §26.1.3); an access that is not wholly inside
+ * one device vigil owns is split into bytes, each going to its own device.
  */
 #include "hv/vmexit_io.h"
 
@@ -11,38 +14,70 @@
 
 #include "arch/x86_64/port_io.h"
 #include "arch/x86_64/vmx.h"
-#include "hv/format.h"
 #include "hv/guest_lifecycle.h"
+#include "hv/io_policy.h"
 #include "hv/log.h"
 #include "hv/service.h"
 #include "hv/vmexit.h"
 
 #define UART_PORT_COUNT 8
 #define BOCHS_SHUTDOWN_PORT 0x8900
-#define RESET_CONTROL_PORT 0xCF9
+#define PCI_CONFIG_PORT 0xCF8     /* CONFIG_ADDRESS 0xCF8-0xCFB (dword), reset control 0xCF9 (byte), data 0xCFC-0xCFF */
+#define PCI_CONFIG_PORT_COUNT 8
+#define RESET_CONTROL_OFFSET 1
 #define RESET_CONTROL_RESET (1u << 2)
+#define KEYBOARD_COMMAND_PORT 0x64
+#define SYSTEM_CONTROL_PORT_A 0x92
+#define SYSTEM_CONTROL_RESET (1u << 0)
 #define ACPI_SLP_EN (1u << 13)
-#define ACPI_SLP_TYP_SHIFT 10
+
+enum device { DEVICE_NONE, DEVICE_CONSOLE, DEVICE_DOORBELL, DEVICE_PM1A, DEVICE_PM1B, DEVICE_DEBUG_EXIT,
+              DEVICE_BOCHS_SHUTDOWN, DEVICE_PCI_CONFIG, DEVICE_KEYBOARD_COMMAND, DEVICE_PORT_92, DEVICE_ACPI_RESET };
+
+struct device_range {
+    enum device device;
+    uint16_t base;
+    unsigned count;
+};
 
 static struct guest_io_ports ports;
+static struct device_range devices[12];
+static unsigned device_count;
+static struct pci_protected_register pci_protected[PCI_PROTECTED_MAX];
+static unsigned pci_protected_count;
+static uint32_t pci_config_address;      /* the guest's last CONFIG_ADDRESS */
 static struct io_statistics io_statistics;
 static unsigned bochs_shutdown_matched; /* characters of "Shutdown" seen in a row */
 
 const struct io_statistics *vmexit_io_statistics(void) { return &io_statistics; }
 
+static void own(struct vcpu *vcpu, enum device device, uint16_t base, unsigned count)
+{
+    if (base == 0 || device_count == sizeof devices / sizeof devices[0])
+        return;
+    devices[device_count++] = (struct device_range){ device, base, count };
+    vcpu_intercept_io_ports(vcpu, base, count);
+}
+
 void vmexit_io_configure(struct vcpu *vcpu, const struct guest_io_ports *configured)
 {
     ports = *configured;
-    vcpu_intercept_io_ports(vcpu, ports.console_base, UART_PORT_COUNT);
-    vcpu_intercept_io_ports(vcpu, VIGIL_DOORBELL_PORT, 4);
-    vcpu_intercept_io_ports(vcpu, BOCHS_SHUTDOWN_PORT, 1);
-    vcpu_intercept_io_ports(vcpu, RESET_CONTROL_PORT, 1);
-    if (ports.pm1a_control)
-        vcpu_intercept_io_ports(vcpu, ports.pm1a_control, 2);
-    if (ports.pm1b_control)
-        vcpu_intercept_io_ports(vcpu, ports.pm1b_control, 2);
-    if (ports.debug_exit)
-        vcpu_intercept_io_ports(vcpu, ports.debug_exit, 4);
+    device_count = 0;
+    pci_config_address = 0;
+    own(vcpu, DEVICE_CONSOLE, ports.console_base, UART_PORT_COUNT);
+    own(vcpu, DEVICE_DOORBELL, VIGIL_DOORBELL_PORT, 4);
+    own(vcpu, DEVICE_BOCHS_SHUTDOWN, BOCHS_SHUTDOWN_PORT, 1);
+    own(vcpu, DEVICE_PCI_CONFIG, PCI_CONFIG_PORT, PCI_CONFIG_PORT_COUNT);
+    own(vcpu, DEVICE_KEYBOARD_COMMAND, KEYBOARD_COMMAND_PORT, 1);
+    own(vcpu, DEVICE_PORT_92, SYSTEM_CONTROL_PORT_A, 1);
+    own(vcpu, DEVICE_PM1A, ports.pm1a_control, 2);
+    own(vcpu, DEVICE_PM1B, ports.pm1b_control, 2);
+    own(vcpu, DEVICE_DEBUG_EXIT, ports.debug_exit, 4);
+    if (ports.acpi_reset_port < PCI_CONFIG_PORT || ports.acpi_reset_port >= PCI_CONFIG_PORT + PCI_CONFIG_PORT_COUNT)
+        own(vcpu, DEVICE_ACPI_RESET, ports.acpi_reset_port, 1); /* else: 0xCF9, handled there */
+    pci_protected_count = ports.protect_pci_chipset ? pci_find_protected_registers(pci_protected) : 0;
+    for (unsigned i = 0; i < pci_protected_count; i++)
+        log_info("PCI configuration writes refused: %s", pci_protected[i].what);
 }
 
 static uint32_t port_in(uint16_t port, unsigned size)
@@ -60,74 +95,149 @@ static void port_out(uint16_t port, unsigned size, uint32_t value)
         port_out32(port, value);
 }
 
-static bool in_range(uint16_t port, uint16_t base, unsigned count)
-{
-    return base != 0 && port >= base && port < base + count;
-}
-
-/* Performs the access on the real port: an IN's value goes to *value. */
-static void pass_through(uint16_t port, unsigned size, bool is_in, uint32_t *value)
+static enum vmexit_action pass_through(uint16_t port, unsigned size, bool is_in, uint32_t *value)
 {
     if (is_in)
         *value = port_in(port, size);
     else
         port_out(port, size, *value);
+    return VMEXIT_RESUME_GUEST;
 }
 
-/* Acts on the access; *value is what an OUT wrote and becomes what an IN gets. */
-static enum vmexit_action handle_port(struct vcpu *vcpu, uint16_t port, unsigned size, bool is_in, uint32_t *value)
+static void refused_write(const char *what, uint16_t port, uint32_t value)
 {
-    uint32_t all_ones = size == 4 ? 0xFFFFFFFFu : (1u << (size * 8)) - 1;
-    if (in_range(port, ports.console_base, UART_PORT_COUNT)) {
+    if (io_statistics.writes_refused++ == 0)
+        log_warn("guest write of 0x%x to port 0x%x refused: %s (reported once)", value, port, what);
+}
+
+static enum vmexit_action bochs_shutdown(struct vcpu *vcpu, bool is_in, uint32_t *value)
+{
+    static const char shutdown[] = "Shutdown";
+    if (is_in) {
+        *value = 0xFFFFFFFFu;
+        return VMEXIT_RESUME_GUEST;
+    }
+    bochs_shutdown_matched = ((char)*value == shutdown[bochs_shutdown_matched]) ? bochs_shutdown_matched + 1
+                             : ((char)*value == shutdown[0])                    ? 1
+                                                                                : 0;
+    if (bochs_shutdown_matched == sizeof shutdown - 1) {
+        bochs_shutdown_matched = 0;
+        return guest_powered_off(vcpu, "Bochs shutdown port 0x8900");
+    }
+    return VMEXIT_RESUME_GUEST;
+}
+
+/* 0xCF8-0xCFF: CONFIG_ADDRESS is latched by dword writes only; a byte at 0xCF9 is
+ * the reset control register; data writes are checked against what vigil relies on. */
+static enum vmexit_action pci_config(struct vcpu *vcpu, uint16_t port, unsigned offset, unsigned size, bool is_in,
+                                     uint32_t *value)
+{
+    if (!is_in && offset == 0 && size == 4)
+        pci_config_address = *value;
+    if (!is_in && offset == RESET_CONTROL_OFFSET && size == 1 && (*value & RESET_CONTROL_RESET))
+        return guest_request_reset(vcpu, "port 0xCF9");
+    if (!is_in && offset >= 4) {
+        const struct pci_protected_register *refused =
+            pci_write_refused(pci_protected, pci_protected_count, pci_config_address, offset - 4, size);
+        if (refused) {
+            refused_write(refused->what, port, *value);
+            return VMEXIT_RESUME_GUEST;
+        }
+    }
+    return pass_through(port, size, is_in, value);
+}
+
+/* One access wholly inside one device; offset = port - the device's base. For an
+ * IN, *value receives what the guest reads. */
+static enum vmexit_action device_access(struct vcpu *vcpu, enum device device, uint16_t port, unsigned offset,
+                                        unsigned size, bool is_in, uint32_t *value)
+{
+    switch (device) {
+    case DEVICE_CONSOLE:
         if (io_statistics.console_accesses_dropped++ == 0)
             log_warn("guest touched the hypervisor console UART (port 0x%x): it reads as absent", port);
-        *value = all_ones;
+        if (is_in)
+            *value = 0xFFFFFFFFu;
         return VMEXIT_RESUME_GUEST;
-    }
-    if (in_range(port, VIGIL_DOORBELL_PORT, 4)) {
+    case DEVICE_DOORBELL:
         if (is_in) {
             *value = 0;
-        } else {
-            io_statistics.doorbell_rings++;
-            service_doorbell(); /* the outcome is in the status page: the guest needs no second exit */
+            return VMEXIT_RESUME_GUEST;
         }
+        io_statistics.doorbell_rings++;
+        service_doorbell(); /* the outcome is in the status page: the guest needs no second exit */
         return VMEXIT_RESUME_GUEST;
-    }
-    if (port == ports.pm1a_control || port == ports.pm1b_control) {
-        if (!is_in && (*value & ACPI_SLP_EN))
+    case DEVICE_PM1A:
+    case DEVICE_PM1B:
+        if (!is_in && ((*value << (8 * offset)) & ACPI_SLP_EN))
             return guest_powered_off(vcpu, "ACPI sleep request, SLP_TYP and SLP_EN written to PM1 control");
-        pass_through(port, size, is_in, value);
-        return VMEXIT_RESUME_GUEST;
-    }
-    if (port == ports.debug_exit && ports.debug_exit) {
-        if (!is_in) {
-            log_raw_printf("vigil: guest wrote 0x%x to the isa-debug-exit port\n", *value);
-            return guest_powered_off(vcpu, "isa-debug-exit");
+        return pass_through(port, size, is_in, value);
+    case DEVICE_DEBUG_EXIT:
+        if (is_in) {
+            *value = 0xFFFFFFFFu;
+            return VMEXIT_RESUME_GUEST;
         }
-        *value = all_ones;
-        return VMEXIT_RESUME_GUEST;
-    }
-    if (port == BOCHS_SHUTDOWN_PORT) {
-        static const char shutdown[] = "Shutdown";
-        if (!is_in) {
-            char c = (char)*value;
-            bochs_shutdown_matched = c == shutdown[bochs_shutdown_matched] ? bochs_shutdown_matched + 1
-                                     : c == shutdown[0]                    ? 1
-                                                                           : 0;
-            if (bochs_shutdown_matched == sizeof shutdown - 1)
-                return guest_powered_off(vcpu, "Bochs shutdown port 0x8900");
+        log_raw_printf("vigil: guest wrote 0x%x to the isa-debug-exit port\n", *value);
+        return guest_powered_off(vcpu, "isa-debug-exit");
+    case DEVICE_BOCHS_SHUTDOWN:
+        return bochs_shutdown(vcpu, is_in, value);
+    case DEVICE_PCI_CONFIG:
+        return pci_config(vcpu, port, offset, size, is_in, value);
+    case DEVICE_KEYBOARD_COMMAND:
+        if (!is_in && i8042_command_resets((uint8_t)*value))
+            return guest_request_reset(vcpu, "keyboard controller command 0xFE (port 0x64)");
+        if (!is_in && i8042_command_refused((uint8_t)*value)) {
+            refused_write("keyboard controller 'write output port' (reset line, A20)", port, *value);
+            return VMEXIT_RESUME_GUEST;
         }
-        *value = all_ones;
-        return VMEXIT_RESUME_GUEST;
+        return pass_through(port, size, is_in, value);
+    case DEVICE_PORT_92:
+        if (!is_in && (*value & SYSTEM_CONTROL_RESET))
+            return guest_request_reset(vcpu, "port 0x92 bit 0 (fast reset)");
+        return pass_through(port, size, is_in, value);
+    case DEVICE_ACPI_RESET:
+        if (!is_in && (uint8_t)*value == ports.acpi_reset_value)
+            return guest_request_reset(vcpu, "the ACPI reset register");
+        return pass_through(port, size, is_in, value);
+    case DEVICE_NONE:
+        break;
     }
-    if (port == RESET_CONTROL_PORT && !is_in && (*value & RESET_CONTROL_RESET)) {
-        char reason[96];
-        format_string(reason, sizeof reason, "the guest asked for a machine reset through port 0xCF9 (value 0x%x)",
-                      *value);
-        return guest_request_reset(vcpu, reason);
+    return pass_through(port, size, is_in, value);
+}
+
+static const struct device_range *device_touched(uint16_t port, unsigned size)
+{
+    for (unsigned i = 0; i < device_count; i++)
+        if (io_access_overlaps(port, size, devices[i].base, devices[i].count))
+            return &devices[i];
+    return 0;
+}
+
+/* Acts on the access; for an IN, *value receives what the guest reads. */
+static enum vmexit_action handle_access(struct vcpu *vcpu, uint16_t port, unsigned size, bool is_in, uint32_t *value)
+{
+    const struct device_range *d = device_touched(port, size);
+    if (!d) /* intercepted for a neighbour that this access does not touch */
+        return pass_through(port, size, is_in, value);
+    if (io_access_inside(port, size, d->base, d->count))
+        return device_access(vcpu, d->device, port, (unsigned)(port - d->base), size, is_in, value);
+    if (io_statistics.wide_accesses_split++ == 0)
+        log_warn("guest %u-byte access at port 0x%x reaches into port 0x%x-0x%x: split into bytes (reported once)",
+                 size, port, d->base, d->base + d->count - 1);
+    uint32_t result = 0;
+    for (unsigned i = 0; i < size; i++) {
+        uint16_t byte_port = (uint16_t)(port + i);
+        uint32_t byte = (*value >> (8 * i)) & 0xFF;
+        const struct device_range *b = device_touched(byte_port, 1);
+        enum vmexit_action action = b ? device_access(vcpu, b->device, byte_port, (unsigned)(byte_port - b->base), 1,
+                                                      is_in, &byte)
+                                      : pass_through(byte_port, 1, is_in, &byte);
+        if (action != VMEXIT_RESUME_GUEST)
+            return action;
+        result |= (byte & 0xFF) << (8 * i);
     }
-    /* 0xCF9 otherwise, or intercepted by a neighbouring range of a wide access: pass through. */
-    pass_through(port, size, is_in, value);
+    if (is_in)
+        *value = result;
     return VMEXIT_RESUME_GUEST;
 }
 
@@ -144,11 +254,11 @@ enum vmexit_action vmexit_handle_io(struct vcpu *vcpu)
 
     struct guest_registers *r = &vcpu->registers;
     uint32_t mask = size == 4 ? 0xFFFFFFFFu : (1u << (size * 8)) - 1;
-    uint32_t result = (uint32_t)r->rax & mask;
-    if (handle_port(vcpu, port, size, is_in, &result) == VMEXIT_GUEST_ENDED)
+    uint32_t value = (uint32_t)r->rax & mask;
+    if (handle_access(vcpu, port, size, is_in, &value) == VMEXIT_GUEST_ENDED)
         return VMEXIT_GUEST_ENDED;
     if (is_in) /* IN writes AL/AX/EAX; a 32-bit IN zero-extends into RAX like any 32-bit write */
-        r->rax = size == 4 ? result : ((r->rax & ~(uint64_t)mask) | (result & mask));
+        r->rax = size == 4 ? value : ((r->rax & ~(uint64_t)mask) | (value & mask));
     vcpu_skip_instruction(vcpu);
     return VMEXIT_RESUME_GUEST;
 }

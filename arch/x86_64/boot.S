@@ -1,7 +1,13 @@
 /*
  * vigil entry: Multiboot2 (GRUB, hardware) and Multiboot1 (QEMU -kernel) headers,
  * the 32-bit protected-mode entry both loaders use, and the switch to long mode
- * with an identity map of the low 4 GiB (2 MiB pages).
+ * with an identity map of the low 4 GiB (2 MiB pages) plus the image window: the
+ * first GiB of physical memory again at IMAGE_VIRTUAL_BASE, where the rest of
+ * vigil is linked (linker.ld). hv_main later moves the image to the top of RAM
+ * and points the window there (arch/x86_64/paging.c).
+ *
+ * Everything here runs before paging, at the load address: symbols of the image
+ * (linked high) are used through PHYSICAL(), their load address.
  *
  * Multiboot1 spec 0.6.96 §3.1: header in the first 8 KiB, 4-byte aligned; flag 16
  * makes the loader use the address fields, which is what lets QEMU's -kernel load
@@ -22,6 +28,9 @@
 #define PAGE_PRESENT_WRITABLE 0x3
 #define PAGE_LARGE_PRESENT_WRITABLE 0x83
 #define COM1 0x3F8
+#define IMAGE_VIRTUAL_BASE 0xFFFFFFFF80000000
+#define PHYSICAL(symbol) ((symbol) - IMAGE_VIRTUAL_BASE)
+#define BOOT_STACK_SIZE 32768
 
 	.section .multiboot, "a"
 	.balign 8
@@ -42,9 +51,9 @@ multiboot1_header:
 	.long MULTIBOOT1_FLAGS
 	.long 0x100000000 - (MULTIBOOT1_HEADER_MAGIC + MULTIBOOT1_FLAGS)
 	.long multiboot1_header      /* header_addr */
-	.long __image_start          /* load_addr */
-	.long __load_end             /* load_end_addr: file contents end here */
-	.long __bss_end              /* bss_end_addr: loader zeroes up to here */
+	.long __image_load_start     /* load_addr */
+	.long PHYSICAL(__load_end)   /* load_end_addr: file contents end here */
+	.long PHYSICAL(__bss_end)    /* bss_end_addr: loader zeroes up to here */
 	.long _start32               /* entry_addr */
 
 	.section .boot32, "ax"
@@ -53,17 +62,17 @@ multiboot1_header:
 _start32:
 	cli
 	cld
-	movl %eax, boot_multiboot_magic
-	movl %ebx, boot_multiboot_info
+	movl %eax, PHYSICAL(boot_multiboot_magic)
+	movl %ebx, PHYSICAL(boot_multiboot_info)
 
 	/* Zero .bss ourselves: page tables and the boot stack live there, and not
 	 * every loader is trusted to have done it. */
-	movl $__bss_start, %edi
-	movl $__bss_end, %ecx
+	movl $PHYSICAL(__bss_start), %edi
+	movl $PHYSICAL(__bss_end), %ecx
 	subl %edi, %ecx
 	xorl %eax, %eax
 	rep stosb
-	movl $boot_stack_top, %esp
+	movl $PHYSICAL(boot_stack_top), %esp
 
 	/* Long mode is required (CPUID 0x80000001 EDX bit 29). */
 	movl $0x80000000, %eax
@@ -75,21 +84,27 @@ _start32:
 	btl $29, %edx
 	jnc no_long_mode
 
-	/* PML4[0] -> PDPT; PDPT[0..3] -> four page directories; 2048 x 2 MiB = 4 GiB. */
-	movl $boot_pdpt, %eax
+	/* PML4[0] -> low PDPT; its entries 0..3 -> four page directories: 2048 x 2 MiB = 4 GiB.
+	 * PML4[511] -> high PDPT; its entry 510 (IMAGE_VIRTUAL_BASE) -> the first of
+	 * those directories, so the image runs where it was loaded until it moves. */
+	movl $PHYSICAL(boot_pdpt_low), %eax
 	orl $PAGE_PRESENT_WRITABLE, %eax
-	movl %eax, boot_pml4
-	movl $boot_page_directories, %eax
+	movl %eax, PHYSICAL(boot_pml4)
+	movl $PHYSICAL(boot_pdpt_high), %eax
 	orl $PAGE_PRESENT_WRITABLE, %eax
+	movl %eax, PHYSICAL(boot_pml4) + 511 * 8
+	movl $PHYSICAL(boot_page_directories), %eax
+	orl $PAGE_PRESENT_WRITABLE, %eax
+	movl %eax, PHYSICAL(boot_pdpt_high) + 510 * 8
 	xorl %ecx, %ecx
-1:	movl %eax, boot_pdpt(,%ecx,8)
+1:	movl %eax, PHYSICAL(boot_pdpt_low)(,%ecx,8)
 	addl $4096, %eax
 	incl %ecx
 	cmpl $4, %ecx
 	jb 1b
 	movl $PAGE_LARGE_PRESENT_WRITABLE, %eax
 	xorl %ecx, %ecx
-2:	movl %eax, boot_page_directories(,%ecx,8)
+2:	movl %eax, PHYSICAL(boot_page_directories)(,%ecx,8)
 	addl $0x200000, %eax
 	incl %ecx
 	cmpl $2048, %ecx
@@ -98,7 +113,7 @@ _start32:
 	movl %cr4, %eax
 	orl $CR4_PAE, %eax
 	movl %eax, %cr4
-	movl $boot_pml4, %eax
+	movl $PHYSICAL(boot_pml4), %eax
 	movl %eax, %cr3
 	movl $MSR_EFER, %ecx
 	rdmsr
@@ -109,7 +124,7 @@ _start32:
 	movl %eax, %cr0
 
 	lgdt boot_gdt_descriptor
-	ljmp $0x08, $start64
+	ljmp $0x08, $start64_low
 
 /* Without long mode there is nothing to do: say so on COM1 and stop. */
 no_long_mode:
@@ -130,7 +145,27 @@ no_long_mode:
 	hlt
 	jmp 5b
 
+	/* A far jump from 32-bit code reaches only the low 4 GiB: continue there in
+	 * 64-bit mode, then jump to the image's link address. */
 	.code64
+start64_low:
+	movabsq $start64, %rax
+	jmp *%rax
+
+no_long_mode_message:
+	.asciz "vigil: CPU lacks long mode (CPUID 0x80000001 EDX.LM): cannot run\r\n"
+
+	.balign 8
+boot_gdt:
+	.quad 0
+	.quad 0x00AF9A000000FFFF     /* 0x08: 64-bit code */
+	.quad 0x00CF92000000FFFF     /* 0x10: data */
+boot_gdt_end:
+boot_gdt_descriptor:
+	.short boot_gdt_end - boot_gdt - 1
+	.long boot_gdt
+
+	.text
 start64:
 	movw $0x10, %ax
 	movw %ax, %ds
@@ -148,36 +183,33 @@ start64:
 	hlt
 	jmp 6b
 
-	.section .rodata
-no_long_mode_message:
-	.asciz "vigil: CPU lacks long mode (CPUID 0x80000001 EDX.LM): cannot run\r\n"
-
 	.section .data
-	.balign 8
-boot_gdt:
-	.quad 0
-	.quad 0x00AF9A000000FFFF     /* 0x08: 64-bit code */
-	.quad 0x00CF92000000FFFF     /* 0x10: data */
-boot_gdt_end:
-boot_gdt_descriptor:
-	.short boot_gdt_end - boot_gdt - 1
-	.quad boot_gdt
 	.globl boot_multiboot_magic, boot_multiboot_info
 boot_multiboot_magic:
 	.long 0
 boot_multiboot_info:
 	.long 0
 
+	/* The boot page tables: the identity directories stay in use for good
+	 * (paging.c points its final tables at their moved copy). */
 	.section .bss
 	.balign 4096
+	.globl boot_page_directories
 boot_pml4:
 	.skip 4096
-boot_pdpt:
+boot_pdpt_low:
+	.skip 4096
+boot_pdpt_high:
 	.skip 4096
 boot_page_directories:
 	.skip 4 * 4096
-	.balign 16
-	.globl boot_stack_bottom, boot_stack_top
-boot_stack_bottom:
-	.skip 32768
+
+	/* The boot stack, which hv_main and the guest launch run on, above its guard
+	 * page (unmapped once paging.c built the final tables). */
+	.section .bss.vigil_stacks, "aw", @nobits
+	.balign 4096
+	.globl boot_stack_guard, boot_stack_top
+boot_stack_guard:
+	.skip 4096
+	.skip BOOT_STACK_SIZE
 boot_stack_top:

@@ -2,9 +2,10 @@
 
 #include <string.h>
 
+#include "arch/x86_64/paging.h"
+
 #define GDT_ENTRIES 5 /* null, code, data, TSS (two slots) */
 #define IDT_ENTRIES 256
-#define IST_STACK_SIZE 8192
 
 struct __attribute__((packed)) descriptor_table_register {
     uint16_t limit;
@@ -27,7 +28,6 @@ extern const uint64_t exception_stub_table[IDT_ENTRIES];
 static uint64_t gdt[GDT_ENTRIES] __attribute__((aligned(16)));
 static struct interrupt_gate idt[IDT_ENTRIES] __attribute__((aligned(16)));
 static struct task_state_segment tss __attribute__((aligned(16)));
-static uint8_t ist_stacks[3][IST_STACK_SIZE] __attribute__((aligned(16)));
 
 static void set_tss_descriptor(uint64_t base, uint32_t limit)
 {
@@ -56,9 +56,9 @@ void descriptors_init(void)
     gdt[2] = 0x00CF92000000FFFFull; /* data, DPL 0 */
 
     memset(&tss, 0, sizeof tss);
-    tss.ist[IST_DOUBLE_FAULT - 1] = (uint64_t)(uintptr_t)(ist_stacks[0] + IST_STACK_SIZE);
-    tss.ist[IST_NMI - 1] = (uint64_t)(uintptr_t)(ist_stacks[1] + IST_STACK_SIZE);
-    tss.ist[IST_MACHINE_CHECK - 1] = (uint64_t)(uintptr_t)(ist_stacks[2] + IST_STACK_SIZE);
+    /* IST stacks live in arch/x86_64/paging.c, each above a guard page. */
+    for (unsigned ist = IST_DOUBLE_FAULT; ist <= IST_PAGE_FAULT; ist++)
+        tss.ist[ist - 1] = paging_ist_stack_top(ist);
     tss.io_map_base = sizeof tss; /* no I/O permission bitmap */
     set_tss_descriptor((uint64_t)(uintptr_t)&tss, sizeof tss - 1);
 
@@ -70,6 +70,8 @@ void descriptors_init(void)
             ist = IST_NMI;
         else if (vector == 18)
             ist = IST_MACHINE_CHECK;
+        else if (vector == 14)
+            ist = IST_PAGE_FAULT; /* a stack overflow into a guard page is a #PF on a stack that cannot take the frame */
         set_interrupt_gate(vector, exception_stub_table[vector], ist);
     }
 

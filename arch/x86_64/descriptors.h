@@ -12,6 +12,7 @@
 #define IST_DOUBLE_FAULT 1
 #define IST_NMI 2
 #define IST_MACHINE_CHECK 3
+#define IST_PAGE_FAULT 4
 
 struct __attribute__((packed)) task_state_segment {
     uint32_t reserved0;

@@ -1,16 +1,20 @@
 /*
  * Every CPU exception in the hypervisor is fatal and reported: vector and name,
  * error code, RIP, RSP, CR2 and a short stack dump, then the panic policy.
- * The one exception to that: a #GP at an instruction listed in the
- * .exception_fixup table (checked MSR access) resumes at its recovery label.
+ * Two exceptions to that: a #GP at an instruction listed in the .exception_fixup
+ * table (checked MSR access) resumes at its recovery label, and an NMI is counted
+ * (the hypervisor reflects it to the guest) and returns.
  */
 #include "arch/x86_64/exception.h"
 
 #include "arch/x86_64/cpu.h"
+#include "arch/x86_64/paging.h"
 #include "hv/log.h"
 #include "hv/panic.h"
 
+#define VECTOR_NMI 2
 #define VECTOR_GENERAL_PROTECTION 13
+#define VECTOR_PAGE_FAULT 14
 #define STACK_DUMP_WORDS 8
 
 struct exception_fixup {
@@ -47,11 +51,11 @@ static bool apply_fixup(struct exception_frame *frame)
     return false;
 }
 
-/* Only read the stack if it lies in the identity-mapped low 4 GiB and is aligned:
- * a corrupt RSP must not turn the report into a second fault. */
+/* Only read the stack if it is aligned and mapped (not a guard page): a corrupt
+ * or overflowed RSP must not turn the report into a second fault. */
 static void dump_stack(uint64_t rsp)
 {
-    if ((rsp & 7) != 0 || rsp < 0x1000 || rsp > 0xFFFFFFFFull - STACK_DUMP_WORDS * 8) {
+    if ((rsp & 7) != 0 || !paging_readable(rsp, STACK_DUMP_WORDS * 8)) {
         log_raw_printf("vigil:   stack: rsp 0x%lx not dumpable\n", (unsigned long)rsp);
         return;
     }
@@ -61,9 +65,18 @@ static void dump_stack(uint64_t rsp)
                        (unsigned long)words[i + 1]);
 }
 
+volatile uint64_t exception_host_nmi_count;
+
 void exception_dispatch(struct exception_frame *frame)
 {
     static volatile int nesting;
+
+    /* An NMI while vigil runs (the guest's watchdog, a machine error report) is not
+     * vigil's fault: count it; the exit path reflects it to the guest. */
+    if (frame->vector == VECTOR_NMI) {
+        exception_host_nmi_count++;
+        return;
+    }
 
     if (frame->vector == VECTOR_GENERAL_PROTECTION && apply_fixup(frame))
         return;
@@ -90,6 +103,9 @@ void exception_dispatch(struct exception_frame *frame)
                    (unsigned long)frame->r10, (unsigned long)frame->r11, (unsigned long)frame->r12);
     log_raw_printf("vigil:   r13=%016lx r14=%016lx r15=%016lx\n", (unsigned long)frame->r13,
                    (unsigned long)frame->r14, (unsigned long)frame->r15);
+    const char *overflowed = frame->vector == VECTOR_PAGE_FAULT ? paging_guard_page_owner(cpu_read_cr2()) : 0;
+    if (overflowed)
+        log_raw_printf("vigil:   stack overflow: the %s stack ran into its guard page\n", overflowed);
     dump_stack(frame->rsp);
     panic_apply_policy();
 }

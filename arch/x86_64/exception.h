@@ -13,6 +13,8 @@ struct exception_frame {
 };
 
 void exception_dispatch(struct exception_frame *frame);
+/* NMIs taken in VMX root operation since boot (they return; nothing else does). */
+extern volatile uint64_t exception_host_nmi_count;
 const char *exception_name(uint64_t vector);
 
 #endif

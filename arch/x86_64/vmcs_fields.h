@@ -159,6 +159,7 @@ enum vmcs_field {
 #define PROC_INTERRUPT_WINDOW_EXITING (1u << 2)
 #define PROC_USE_TSC_OFFSETTING (1u << 3)
 #define PROC_HLT_EXITING (1u << 7)
+#define PROC_MWAIT_EXITING (1u << 10)
 #define PROC_CR3_LOAD_EXITING (1u << 15)
 #define PROC_CR3_STORE_EXITING (1u << 16)
 #define PROC_NMI_WINDOW_EXITING (1u << 22)
@@ -166,6 +167,7 @@ enum vmcs_field {
 #define PROC_USE_IO_BITMAPS (1u << 25)
 #define PROC_MONITOR_TRAP_FLAG (1u << 27)
 #define PROC_USE_MSR_BITMAPS (1u << 28)
+#define PROC_MONITOR_EXITING (1u << 29)
 #define PROC_ACTIVATE_SECONDARY_CONTROLS (1u << 31)
 
 /* Secondary processor-based controls (SDM Vol. 3C §25.6.2, Table 25-7). */

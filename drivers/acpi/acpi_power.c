@@ -100,31 +100,43 @@ bool acpi_enable_mode(const struct acpi_fadt_info *fadt)
     return false;
 }
 
-static const char *enter_s5(uint64_t rsdp_hint)
+const char *acpi_power_read(uint64_t rsdp_hint, struct acpi_power_config *config)
 {
-    struct acpi_fadt_info fadt;
-    const char *failure = acpi_read_fadt(rsdp_hint, &fadt);
-    if (failure)
-        return failure;
-    uint32_t dsdt_length;
-    const uint8_t *dsdt = map_table(fadt.dsdt_address, &dsdt_length);
-    if (!dsdt)
-        return "DSDT missing or bad checksum";
-    struct acpi_sleep_type s5;
-    if (!acpi_find_s5_sleep_type(dsdt + ACPI_SDT_HEADER_LENGTH, dsdt_length - ACPI_SDT_HEADER_LENGTH, &s5))
-        return "no \\_S5 object in the DSDT";
-    if (fadt.pm1a_control_port > 0xFFFF || fadt.pm1b_control_port > 0xFFFF)
-        return "PM1 control block outside the I/O port space";
+    config->fadt_valid = config->s5_valid = false;
+    const char *failure = acpi_read_fadt(rsdp_hint, &config->fadt);
+    if (!failure) {
+        config->fadt_valid = true;
+        uint32_t dsdt_length;
+        const uint8_t *dsdt = map_table(config->fadt.dsdt_address, &dsdt_length);
+        if (!dsdt)
+            failure = "DSDT missing or bad checksum";
+        else if (!acpi_find_s5_sleep_type(dsdt + ACPI_SDT_HEADER_LENGTH, dsdt_length - ACPI_SDT_HEADER_LENGTH,
+                                          &config->s5))
+            failure = "no \\_S5 object in the DSDT";
+        else if (config->fadt.pm1a_control_port > 0xFFFF || config->fadt.pm1b_control_port > 0xFFFF)
+            failure = "PM1 control block outside the I/O port space";
+    }
+    config->s5_valid = failure == 0;
+    config->s5_failure = failure;
+    return failure;
+}
+
+/* S5 from the values read at start: no table is read here. */
+static const char *enter_s5(const struct acpi_power_config *config)
+{
+    if (!config->s5_valid)
+        return config->s5_failure ? config->s5_failure : "ACPI values never read";
+    const struct acpi_fadt_info *fadt = &config->fadt;
     /* Emulators power off on the SLP_EN write even in legacy mode, so try that
      * first: enabling ACPI mode goes through SMI_CMD, an SMI, best avoided under a
      * hypervisor. Real firmware may need ACPI mode first (ACPI §16.3.1): if the
      * machine is still running, enable it and write again. */
     for (int attempt = 0; attempt < 2; attempt++) {
-        if (attempt == 1 && ((port_in16((uint16_t)fadt.pm1a_control_port) & SCI_EN) || !acpi_enable_mode(&fadt)))
+        if (attempt == 1 && ((port_in16((uint16_t)fadt->pm1a_control_port) & SCI_EN) || !acpi_enable_mode(fadt)))
             break;
-        port_out16((uint16_t)fadt.pm1a_control_port, (uint16_t)((s5.pm1a << 10) | SLP_EN));
-        if (fadt.pm1b_control_port)
-            port_out16((uint16_t)fadt.pm1b_control_port, (uint16_t)((s5.pm1b << 10) | SLP_EN));
+        port_out16((uint16_t)fadt->pm1a_control_port, (uint16_t)((config->s5.pm1a << 10) | SLP_EN));
+        if (fadt->pm1b_control_port)
+            port_out16((uint16_t)fadt->pm1b_control_port, (uint16_t)((config->s5.pm1b << 10) | SLP_EN));
         for (unsigned spin = 0; spin < 1000000; spin++)
             __asm__ volatile("pause");
     }
@@ -135,18 +147,17 @@ const char *acpi_power_off(const struct acpi_power_config *config, uint8_t exit_
 {
     if (config->debug_exit_port)
         port_out32(config->debug_exit_port, exit_code);
-    const char *failure = enter_s5(config->rsdp_address);
+    const char *failure = enter_s5(config);
     static const char bochs_shutdown[] = "Shutdown";
     for (unsigned i = 0; i < sizeof bochs_shutdown - 1; i++)
         port_out8(BOCHS_SHUTDOWN_PORT, (uint8_t)bochs_shutdown[i]);
     return failure;
 }
 
-void acpi_reset(void)
+void acpi_reset(const struct acpi_power_config *config)
 {
-    struct acpi_fadt_info fadt;
-    if (!acpi_read_fadt(0, &fadt) && fadt.reset_register_valid)
-        port_out8(fadt.reset_port, fadt.reset_value);
+    if (config->fadt_valid && config->fadt.reset_register_valid)
+        port_out8(config->fadt.reset_port, config->fadt.reset_value);
     port_out8(0xCF9, 0x02);
     port_out8(0xCF9, 0x06); /* full reset through the PCI reset control register */
     port_out8(0x64, 0xFE);  /* keyboard controller pulse of the reset line */

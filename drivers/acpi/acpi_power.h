@@ -10,14 +10,28 @@
 #define ACPI_EXIT_CODE_SUCCESS 0
 #define ACPI_EXIT_CODE_FAILURE 1
 
+/*
+ * What power-off and reset need, read once by acpi_power_read at start, while
+ * the tables are still in memory no guest has touched. Afterwards the tables
+ * live in guest-owned memory (the guest may rewrite them), so acpi_power_off
+ * and acpi_reset use only these saved values and never read a table again.
+ */
 struct acpi_power_config {
-    uint16_t debug_exit_port; /* QEMU isa-debug-exit; 0 = none */
-    uint64_t rsdp_address;    /* from the boot loader, 0 = search the BIOS areas */
+    uint16_t debug_exit_port;  /* QEMU isa-debug-exit; 0 = none */
+    bool fadt_valid;           /* fadt holds the FADT's values */
+    struct acpi_fadt_info fadt;
+    bool s5_valid;             /* s5 holds \_S5's SLP_TYPa/b */
+    struct acpi_sleep_type s5;
+    const char *s5_failure;    /* why ACPI S5 cannot be used (NULL when s5_valid) */
 };
 
 /* Finds and parses the FADT (RSDP from the hint, else the BIOS areas). Returns
  * NULL on success, or why not. */
 const char *acpi_read_fadt(uint64_t rsdp_hint, struct acpi_fadt_info *fadt);
+
+/* Reads the FADT and the DSDT's \_S5 once into `config` (debug_exit_port is
+ * kept). Returns NULL when S5 is usable, else why not (also in s5_failure). */
+const char *acpi_power_read(uint64_t rsdp_hint, struct acpi_power_config *config);
 
 /* Switches the firmware from legacy to ACPI mode (ACPI §16.3.1: write
  * ACPI_ENABLE to SMI_CMD, wait for PM1a_CNT.SCI_EN) unless it already is.
@@ -25,10 +39,11 @@ const char *acpi_read_fadt(uint64_t rsdp_hint, struct acpi_fadt_info *fadt);
  * arrive while the guest runs. Returns whether SCI_EN is set. */
 bool acpi_enable_mode(const struct acpi_fadt_info *fadt);
 
-/* Tries, in order: QEMU isa-debug-exit (status (code << 1) | 1), ACPI S5, Bochs'
- * 0x8900 "Shutdown" port. Returns only if all failed, with why the ACPI path failed. */
+/* Tries, in order: QEMU isa-debug-exit (status (code << 1) | 1), ACPI S5 with the
+ * saved values, Bochs' 0x8900 "Shutdown" port. Returns only if all failed, with
+ * why the ACPI path failed. */
 const char *acpi_power_off(const struct acpi_power_config *config, uint8_t exit_code);
-/* Tries the FADT reset register, port 0xCF9, the keyboard controller, then a triple fault. */
-void acpi_reset(void);
+/* Tries the saved FADT reset register, port 0xCF9, the keyboard controller, then a triple fault. */
+void acpi_reset(const struct acpi_power_config *config);
 
 #endif

@@ -71,6 +71,8 @@ bool acpi_parse_fadt(const uint8_t *fadt, size_t available, struct acpi_fadt_inf
     out->acpi_enable_value = fadt[52];
     out->pm1a_control_port = read32(fadt + 64);
     out->pm1b_control_port = read32(fadt + 68);
+    if (length >= 80)
+        out->pm_timer_port = read32(fadt + 76); /* PM_TMR_BLK (ACPI 6.4 Table 5.9) */
     if (length >= FADT_MINIMUM_LENGTH) {
         /* RESET_REG: Generic Address Structure at 116 (12 bytes), RESET_VALUE at 128;
          * flag RESET_REG_SUP is bit 10 of Flags at 112. Only system I/O space (0x01). */

@@ -25,6 +25,7 @@ struct acpi_fadt_info {
     uint8_t acpi_enable_value;
     uint32_t pm1a_control_port;
     uint32_t pm1b_control_port;
+    uint32_t pm_timer_port; /* PM_TMR_BLK, 0 if none */
     uint64_t dsdt_address;
     /* ACPI reset register, if the FADT declares one in system I/O space */
     bool reset_register_valid;

@@ -368,6 +368,15 @@ static void agent_execute(void *context, struct vigil_additions *a, struct vigil
         guest_print("agent: heartbeat stopped for %u s\n", (unsigned)number);
         beat_paused = true;
         beat_paused_until = rdtsc() + tsc_hz * number;
+    } else if (streq(name, "tsc-write")) {
+        /* A hostile kernel rewinds the TSC (tests/integration/hostile-cpu.cmake): vigil's
+         * clock must not follow. The agent's own clock is rebased with it. */
+        uint64_t before = rdtsc();
+        guest_wrmsr(0x10, 0);
+        guest_wrmsr(0x3B, 0x8000000000000000ull); /* TSC_ADJUST: half the range back */
+        boot_tsc -= before;
+        if (out_format(request, VIGIL_MESSAGE_STDOUT, "tsc rewound\n"))
+            finish(request, 0, 0);
     } else if (streq(name, "triplefault")) {
         triple_fault();
     } else if (streq(name, "veto") && argument && (streq(argument, "on") || streq(argument, "off"))) {

@@ -40,7 +40,7 @@ vigil_integration_test(service-restart
   --module ${GUESTS}/agent.elf:hostname=svc-restart --timeout 400
   --cmdline "${SERVICE_CMDLINE} on_heartbeat_loss=restart on_triple_fault=restart heartbeat_interval=2000 restart_limit=3 restart_backoff_ms=500"
   --expect ${SERVICE_POWEROFF}
-  --expect "vigil: pristine copy of module 0 for restarts: 0x[0-9a-f]+-0x[0-9a-f]+, hidden from the guest"
+  --expect "vigil: guest image: pristine copy at 0x[0-9a-f]+-0x[0-9a-f]+, hidden from the guest"
   --expect "vigil: restarting the guest from its pristine image"
   --expect-guest "^agent: triple fault")
 set_tests_properties(integration.service-restart PROPERTIES TIMEOUT 480)

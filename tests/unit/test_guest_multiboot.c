@@ -22,7 +22,7 @@
 #define GIB 0x40000000ull
 
 #define INFO_PHYSICAL 0x9000u /* where the guest sees the buffer */
-#define BUFFER_SIZE 0x1000u
+#define BUFFER_SIZE 0x2000u
 #define CANARY 0xCCu
 
 static uint8_t buffer[BUFFER_SIZE + 64]; /* 64 canary bytes past what we pass */
@@ -141,14 +141,20 @@ static void test_fixed_fields(void **state)
 {
     (void)state;
     assert_true(build("console=ttyS1 quiet", "vigil 1.2.3") > 0);
-    assert_int_equal(get_u32(GUEST_MULTIBOOT1_FLAGS_OFFSET), (1u << 0) | (1u << 2) | (1u << 6) | (1u << 9));
+    assert_int_equal(get_u32(GUEST_MULTIBOOT1_FLAGS_OFFSET), (1u << 0) | (1u << 2) | (1u << 3) | (1u << 6) | (1u << 9));
     assert_int_equal(get_u32(GUEST_MULTIBOOT1_MEM_LOWER_OFFSET), 0x9FC00 / 1024); /* 639 */
     /* 1 MiB is the hypervisor, not RAM: no contiguous upper memory to report. */
     assert_int_equal(get_u32(GUEST_MULTIBOOT1_MEM_UPPER_OFFSET), 0);
+    /* No modules, as GRUB says it: flag 3, count 0, an empty list inside the structure. */
     assert_int_equal(get_u32(GUEST_MULTIBOOT1_MODS_COUNT_OFFSET), 0);
+    uint32_t mods_addr = get_u32(GUEST_MULTIBOOT1_MODS_ADDR_OFFSET);
+    assert_int_equal(mods_addr, INFO_PHYSICAL + GUEST_MULTIBOOT1_INFO_SIZE);
+    for (size_t offset = 0; offset < GUEST_MULTIBOOT1_MODULE_LIST_SIZE; offset += 4)
+        assert_int_equal(get_u32(pointer_to_offset(mods_addr) + offset), 0);
     /* Everything not set is zero: boot_device, syms, drives, config, apm, vbe, framebuffer. */
     for (size_t offset = 12; offset < GUEST_MULTIBOOT1_INFO_SIZE; offset += 4) {
         if (offset == GUEST_MULTIBOOT1_CMDLINE_OFFSET || offset == GUEST_MULTIBOOT1_MMAP_LENGTH_OFFSET ||
+            offset == GUEST_MULTIBOOT1_MODS_ADDR_OFFSET ||
             offset == GUEST_MULTIBOOT1_MMAP_ADDR_OFFSET || offset == GUEST_MULTIBOOT1_LOADER_NAME_OFFSET)
             continue;
         assert_int_equal(get_u32(offset), 0);
@@ -163,8 +169,9 @@ static void test_cmdline_and_loader_name(void **state)
     assert_true(cmdline >= INFO_PHYSICAL + GUEST_MULTIBOOT1_INFO_SIZE);
     assert_string_equal(string_at(cmdline), "console=ttyS1 quiet");
     assert_string_equal(string_at(get_u32(GUEST_MULTIBOOT1_LOADER_NAME_OFFSET)), "vigil 1.2.3");
-    /* Layout: fixed part, mmap, cmdline, loader name; size is exact. */
-    size_t expected = GUEST_MULTIBOOT1_INFO_SIZE + PC_GUEST_MAP_COUNT * 24 + sizeof("console=ttyS1 quiet") +
+    /* Layout: fixed part, module list, mmap, cmdline, loader name; size is exact. */
+    size_t expected = GUEST_MULTIBOOT1_INFO_SIZE + GUEST_MULTIBOOT1_MODULE_LIST_SIZE + PC_GUEST_MAP_COUNT * 24 +
+                      sizeof("console=ttyS1 quiet") +
                       sizeof("vigil 1.2.3");
     assert_int_equal(size, expected);
     assert_int_equal(buffer[size], CANARY); /* nothing written past the end of the structure */
@@ -290,8 +297,20 @@ static void test_long_cmdline_truncated(void **state)
     assert_memory_equal(cmdline, long_cmdline, GUEST_MULTIBOOT1_CMDLINE_MAX - 1);
     const char *name = string_at(get_u32(GUEST_MULTIBOOT1_LOADER_NAME_OFFSET));
     assert_int_equal(strlen(name), GUEST_MULTIBOOT1_LOADER_NAME_MAX - 1);
-    assert_int_equal(size, GUEST_MULTIBOOT1_INFO_SIZE + PC_GUEST_MAP_COUNT * 24 + GUEST_MULTIBOOT1_CMDLINE_MAX +
-                               GUEST_MULTIBOOT1_LOADER_NAME_MAX);
+    assert_int_equal(size, GUEST_MULTIBOOT1_INFO_SIZE + GUEST_MULTIBOOT1_MODULE_LIST_SIZE + PC_GUEST_MAP_COUNT * 24 +
+                               GUEST_MULTIBOOT1_CMDLINE_MAX + GUEST_MULTIBOOT1_LOADER_NAME_MAX);
+}
+
+/* A Linux-sized command line (2 KiB) arrives whole: no cut at 127 or 1023 bytes. */
+static void test_long_cmdline_whole(void **state)
+{
+    (void)state;
+    static char cmdline[2048];
+    for (size_t i = 0; i < sizeof(cmdline) - 1; i++)
+        cmdline[i] = (char)('a' + i % 26);
+    cmdline[sizeof(cmdline) - 1] = '\0';
+    assert_true(build(cmdline, "vigil") > 0);
+    assert_string_equal(string_at(get_u32(GUEST_MULTIBOOT1_CMDLINE_OFFSET)), cmdline);
 }
 
 /* A cmdline that is not NUL-terminated within its bound is never read past it. */
@@ -317,6 +336,7 @@ int main(void)
         cmocka_unit_test_setup(test_too_small_buffer_writes_nothing, build_pc_map),
         cmocka_unit_test_setup(test_structure_crossing_4g_refused, build_pc_map),
         cmocka_unit_test_setup(test_long_cmdline_truncated, build_pc_map),
+        cmocka_unit_test_setup(test_long_cmdline_whole, build_pc_map),
         cmocka_unit_test_setup(test_unterminated_cmdline_read_bounded, build_pc_map),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -359,6 +359,74 @@ static void test_type_names(void **state)
     assert_string_equal(memmap_type_name(99), "unknown");
 }
 
+/* vigil's own memory comes from the top: the highest aligned fit below `below`. */
+static void test_find_free_highest(void **state)
+{
+    (void)state;
+    memmap_add(&map, 0, 640 * KIB, MEMMAP_RAM);
+    memmap_add(&map, MIB, 255 * MIB - 64 * KIB, MEMMAP_RAM); /* up to 0xfff0000, ACPI above */
+    memmap_add(&map, 256 * MIB - 64 * KIB, 64 * KIB, MEMMAP_ACPI_RECLAIMABLE);
+    memmap_add(&map, 4 * GIB, GIB, MEMMAP_RAM);
+    memmap_normalize(&map);
+    uint64_t base;
+    assert_true(memmap_find_free_highest(&map, 0x90000, 0x1000, 4 * GIB, &base));
+    assert_int_equal(base, 0xfff0000 - 0x90000);
+    assert_true(memmap_find_free_highest(&map, 2 * MIB, 2 * MIB, 4 * GIB, &base));
+    assert_int_equal(base, 0xfc00000); /* aligned down inside the entry */
+    /* RAM above 4 GiB is not taken when `below` says so, but is when allowed. */
+    assert_true(memmap_find_free_highest(&map, MIB, 0x1000, UINT64_MAX, &base));
+    assert_int_equal(base, 5 * GIB - MIB);
+    /* Never below 1 MiB, never more than fits, never size 0 or a bad alignment. */
+    memmap_init(&map);
+    memmap_add(&map, 0, 640 * KIB, MEMMAP_RAM);
+    memmap_add(&map, MIB, MIB, MEMMAP_RAM);
+    assert_false(memmap_find_free_highest(&map, 2 * MIB, 0x1000, 4 * GIB, &base));
+    assert_true(memmap_find_free_highest(&map, MIB, 0x1000, 4 * GIB, &base));
+    assert_int_equal(base, MIB);
+    assert_false(memmap_find_free_highest(&map, 0, 0x1000, 4 * GIB, &base));
+    assert_false(memmap_find_free_highest(&map, 0x1000, 0x3000, 4 * GIB, &base));
+    /* An aligned candidate that falls below the entry's start is no fit. */
+    assert_false(memmap_find_free_highest(&map, 0x1000, 4 * MIB, 4 * GIB, &base));
+}
+
+/* The guest's boot information goes right after its image, also below 1 MiB. */
+static void test_find_free_from(void **state)
+{
+    (void)state;
+    memmap_add(&map, 0, 0x9FC00, MEMMAP_RAM);
+    memmap_add(&map, MIB, 63 * MIB, MEMMAP_RAM);
+    memmap_normalize(&map);
+    uint64_t base;
+    assert_true(memmap_find_free_from(&map, 0x3000, 0x1000, 0xB000, 4 * GIB, &base));
+    assert_int_equal(base, 0xB000);
+    /* Does not fit between 0x9E000 and 0x9FC00: the next RAM up. */
+    assert_true(memmap_find_free_from(&map, 0x3000, 0x1000, 0x9E000, 4 * GIB, &base));
+    assert_int_equal(base, MIB);
+    assert_true(memmap_find_free_from(&map, 0x3000, 0x1000, 0x1234567, 4 * GIB, &base));
+    assert_int_equal(base, 0x1235000);
+    assert_false(memmap_find_free_from(&map, 0x3000, 0x1000, 64 * MIB, 4 * GIB, &base));
+}
+
+/* A range over several RAM entries and a hole: every RAM byte in it is marked. */
+static void test_mark_spans_entries(void **state)
+{
+    (void)state;
+    memmap_add(&map, MIB, MIB, MEMMAP_RAM);
+    memmap_add(&map, 2 * MIB, MIB, MEMMAP_ACPI_NVS);
+    memmap_add(&map, 4 * MIB, 4 * MIB, MEMMAP_RAM);
+    assert_true(memmap_mark(&map, MIB + 0x1000, 4 * MIB, MEMMAP_RESERVED));
+    assert_normalized();
+    assert_int_equal(map.count, 5);
+    assert_entry(0, MIB, 0x1000, MEMMAP_RAM);
+    assert_entry(1, MIB + 0x1000, MIB - 0x1000, MEMMAP_RESERVED);
+    assert_entry(2, 2 * MIB, MIB, MEMMAP_ACPI_NVS);
+    assert_entry(3, 4 * MIB, MIB + 0x1000, MEMMAP_RESERVED);
+    assert_entry(4, 5 * MIB + 0x1000, 3 * MIB - 0x1000, MEMMAP_RAM);
+    /* Nothing of RAM inside: nothing changes, and that is not a failure. */
+    assert_true(memmap_mark(&map, 3 * MIB, MIB, MEMMAP_RESERVED));
+    assert_int_equal(map.count, 5);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -380,6 +448,9 @@ int main(void)
         cmocka_unit_test_setup(test_find_free_lowest_above_one_mib, reset_map),
         cmocka_unit_test_setup(test_find_free_respects_below_and_size, reset_map),
         cmocka_unit_test_setup(test_find_free_alignment_near_top_does_not_wrap, reset_map),
+        cmocka_unit_test_setup(test_find_free_highest, reset_map),
+        cmocka_unit_test_setup(test_find_free_from, reset_map),
+        cmocka_unit_test_setup(test_mark_spans_entries, reset_map),
         cmocka_unit_test_setup(test_type_names, reset_map),
     };
     return cmocka_run_group_tests_name("memmap", tests, NULL, NULL);

@@ -21,7 +21,7 @@
 #define MIB 0x100000ull
 
 static uint8_t fake_memory[FAKE_SIZE];
-static struct boot_info info; /* ~7.5 KiB: static, as on bare metal */
+static struct boot_info info; /* ~70 KiB: static, as on bare metal */
 
 static const void *fake_map(void *context, uint64_t physical_address, size_t length)
 {
@@ -130,7 +130,7 @@ static uint64_t mb2_string(uint32_t type, const char *text)
 
 static uint64_t mb2_module(uint32_t start, uint32_t end, const char *text)
 {
-    uint8_t payload[512];
+    static uint8_t payload[BOOT_MODULE_CMDLINE_MAX + 512];
     size_t length = strlen(text) + 1;
     assert_true(8 + length <= sizeof(payload));
     memcpy(payload, &start, 4);
@@ -503,7 +503,7 @@ static void test_mb2_unterminated_and_long_strings(void **state)
     memset(long_cmdline, 'c', sizeof(long_cmdline) - 1);
     long_cmdline[sizeof(long_cmdline) - 1] = '\0';
     uint64_t cmdline_offset = mb2_string(1, long_cmdline);
-    char long_module[300];
+    static char long_module[BOOT_MODULE_CMDLINE_MAX + 100];
     memset(long_module, 'm', sizeof(long_module) - 1);
     long_module[sizeof(long_module) - 1] = '\0';
     mb2_module(0x200000, 0x300000, long_module);
@@ -521,7 +521,7 @@ static void test_mb2_unterminated_and_long_strings(void **state)
              (unsigned long long)cmdline_offset);
     assert_diagnostic(expected);
     assert_int_equal(strlen(info.modules[0].cmdline), sizeof(info.modules[0].cmdline) - 1);
-    assert_diagnostic("truncated to 127 bytes");
+    assert_diagnostic("truncated to 4095 bytes");
 }
 
 static void test_mb2_too_many_modules(void **state)
@@ -608,6 +608,7 @@ static void test_status_names(void **state)
 #define MB1_MODULES 0x12300ull
 #define MB1_MODULE_STRINGS 0x12400ull
 #define MB1_MMAP 0x12800ull
+#define MB1_LONG_MODULE_STRING 0x14000ull
 
 #define MB1_FLAG_MEMORY (1u << 0)
 #define MB1_FLAG_CMDLINE (1u << 2)
@@ -804,15 +805,16 @@ static void test_mb1_unterminated_and_long_strings(void **state)
     memset(long_name, 'n', sizeof(long_name) - 1);
     long_name[sizeof(long_name) - 1] = '\0';
     put_string(MB1_LOADER, long_name);
-    /* A module string of 150 bytes (room for 127). */
+    /* A module string longer than the room for it (4095 bytes and the NUL),
+     * far from the other strings: it would run into them. */
     put_u32(MB1_INFO + 20, 1);
     put_u32(MB1_MODULES, 0x200000);
     put_u32(MB1_MODULES + 4, 0x210000);
-    put_u32(MB1_MODULES + 8, (uint32_t)MB1_MODULE_STRINGS);
-    char long_module[151];
-    memset(long_module, 'm', 150);
-    long_module[150] = '\0';
-    put_string(MB1_MODULE_STRINGS, long_module);
+    put_u32(MB1_MODULES + 8, (uint32_t)MB1_LONG_MODULE_STRING);
+    static char long_module[BOOT_MODULE_CMDLINE_MAX + 24];
+    memset(long_module, 'm', sizeof(long_module) - 1);
+    long_module[sizeof(long_module) - 1] = '\0';
+    put_string(MB1_LONG_MODULE_STRING, long_module);
 
     assert_int_equal(parse_mb1(), BOOT_INFO_OK);
     assert_all_diagnostics_terminated();
@@ -820,8 +822,8 @@ static void test_mb1_unterminated_and_long_strings(void **state)
     assert_diagnostic("multiboot1: cmdline at 0x1fffb: unreadable after 5 bytes");
     assert_int_equal(strlen(info.loader_name), 63);
     assert_diagnostic("multiboot1: boot_loader_name at 0x12200: truncated to 63 bytes");
-    assert_int_equal(strlen(info.modules[0].cmdline), 127);
-    assert_diagnostic("module string at 0x12400: truncated to 127 bytes");
+    assert_int_equal(strlen(info.modules[0].cmdline), BOOT_MODULE_CMDLINE_MAX - 1);
+    assert_diagnostic("module string at 0x14000: truncated to 4095 bytes");
 }
 
 static void test_mb1_string_exactly_filling_buffer_is_not_truncated(void **state)

@@ -72,7 +72,7 @@ static void assert_counted_once(uint32_t reason)
 
 /* ---- dispatch: every handled reason reaches its handler ----------------------- */
 
-enum expectation { EXPECT_UD, EXPECT_GP, EXPECT_RIP, EXPECT_STOP, EXPECT_PANIC, EXPECT_TICK, EXPECT_WINDOW_CLOSED };
+enum expectation { EXPECT_UD, EXPECT_GP, EXPECT_RIP, EXPECT_STOP, EXPECT_PANIC, EXPECT_TICK, EXPECT_WINDOW_CLOSED, EXPECT_NOTHING };
 
 struct route {
     uint32_t reason;
@@ -82,6 +82,13 @@ struct route {
 };
 
 static const struct route routes[] = {
+    /* Reason 0 without an NMI in the exit information: the exception bitmap is 0, so unexpected. */
+    { EXIT_REASON_EXCEPTION_OR_NMI, 0, 0, 0, EXPECT_STOP, "vigil: guest stopped: unexpected exception exit" },
+    { EXIT_REASON_NMI_WINDOW, 0, 0, 0, EXPECT_NOTHING, 0 }, /* no NMI waiting */
+    { EXIT_REASON_TASK_SWITCH, (3ull << 30) | 0x28, 0, 0, EXPECT_STOP,
+      "vigil: guest stopped: task switch to TSS selector 0x28 by a task gate in the IDT is not emulated" },
+    { EXIT_REASON_MWAIT, 0, 0, 0, EXPECT_UD, 0 },
+    { EXIT_REASON_MONITOR, 0, 0, 0, EXPECT_UD, 0 },
     { EXIT_REASON_TRIPLE_FAULT, 0, 0, 0, EXPECT_STOP, "vigil: guest stopped: triple fault" },
     { EXIT_REASON_INIT_SIGNAL, 0, 0, 0, EXPECT_STOP, "vigil: guest stopped: INIT signal" },
     { EXIT_REASON_STARTUP_IPI, 0x9F, 0, 0, EXPECT_STOP, "vigil: guest stopped: start-up IPI with vector 0x9f" },
@@ -102,9 +109,9 @@ static const struct route routes[] = {
     { EXIT_REASON_IO_INSTRUCTION, IO_OUT_BYTE(VIGIL_DOORBELL_PORT), 0, 0, EXPECT_RIP, 0 },
     { EXIT_REASON_RDMSR, 0, 0, MSR_IA32_FEATURE_CONTROL, EXPECT_RIP, 0 },
     { EXIT_REASON_WRMSR, 0, 0, MSR_IA32_FEATURE_CONTROL, EXPECT_GP, 0 },
-    { EXIT_REASON_ENTRY_FAILURE_GUEST_STATE, 0, 0, 0, EXPECT_PANIC, "VM entry failed: exit reason 33" },
-    { EXIT_REASON_ENTRY_FAILURE_MSR_LOADING, 0, 0, 0, EXPECT_PANIC, "VM entry failed: exit reason 34" },
-    { EXIT_REASON_ENTRY_FAILURE_MACHINE_CHECK, 0, 0, 0, EXPECT_PANIC, "VM entry failed: exit reason 41" },
+    { EXIT_REASON_ENTRY_FAILURE_GUEST_STATE, 0, 0, 0, EXPECT_STOP, "vigil: guest stopped: VM entry failed: exit reason 33" },
+    { EXIT_REASON_ENTRY_FAILURE_MSR_LOADING, 0, 0, 0, EXPECT_STOP, "vigil: guest stopped: VM entry failed: exit reason 34" },
+    { EXIT_REASON_ENTRY_FAILURE_MACHINE_CHECK, 0, 0, 0, EXPECT_STOP, "vigil: guest stopped: VM entry failed: exit reason 41" },
     { EXIT_REASON_EPT_VIOLATION, 1, 0, 0, EXPECT_STOP, "vigil: guest stopped: EPT violation: read" },
     { EXIT_REASON_EPT_MISCONFIGURATION, 0, 0, 0, EXPECT_PANIC, "EPT misconfiguration at guest-physical" },
     { EXIT_REASON_INVEPT, 0, 0, 0, EXPECT_UD, 0 },
@@ -123,6 +130,14 @@ static void test_dispatch_routes_each_handled_reason(void **state)
         the_vcpu.primary_controls = PROC_INTERRUPT_WINDOW_EXITING | 0x80;
         registers.rax = route->rax;
         registers.rcx = route->rcx;
+        if (route->reason == EXIT_REASON_IO_INSTRUCTION) { /* the doorbell is vigil's once configured */
+            struct guest_io_ports ports = { 0x3F8, 0, 0, 0, 0, 0, false };
+            vmexit_io_configure(&the_vcpu, &ports);
+        }
+        if (route->reason == EXIT_REASON_XSETBV) { /* XSETBV is there and enabled by the guest */
+            the_vcpu.cpuid_has_xsave = true;
+            fake_vmcs_set(VMCS_GUEST_CR4, 1u << 18);
+        }
         uint64_t doorbells = vmexit_io_statistics()->doorbell_rings;
         print_message("reason %u (%s)\n", route->reason, vmx_exit_reason_slug(route->reason));
         enum fake_outcome_kind outcome = fake_dispatch(route->reason, route->qualification, &registers);
@@ -154,6 +169,11 @@ static void test_dispatch_routes_each_handled_reason(void **state)
             assert_int_equal(outcome, FAKE_RETURNED);
             assert_int_equal(fake_timer_ticks, 1);
             assert_rip_unchanged();
+            break;
+        case EXPECT_NOTHING:
+            assert_int_equal(outcome, FAKE_RETURNED);
+            assert_rip_unchanged();
+            assert_nothing_injected();
             break;
         case EXPECT_WINDOW_CLOSED:
             assert_int_equal(outcome, FAKE_RETURNED);
@@ -233,15 +253,17 @@ static void test_unknown_reason_65_and_past_the_table(void **state)
     assert_contains(fake_log_text(), "vigil: exits: total=1 other=1\n");
 }
 
-static void test_entry_failure_bit_panics_without_reinjection(void **state)
+static void test_entry_failure_bit_stops_the_guest_without_reinjection(void **state)
 {
     (void)state;
-    /* An event that was being delivered must not be reinjected after a failed entry. */
+    /* An event that was being delivered must not be reinjected after a failed entry;
+     * the guest's state is at fault: the guest stops, vigil does not panic. */
     fake_vmcs_set(VMCS_IDT_VECTORING_INFO, INTERRUPTION_VALID | INTERRUPTION_TYPE_EXTERNAL | 0x30);
-    assert_int_equal(fake_dispatch(0x80000000u | EXIT_REASON_ENTRY_FAILURE_GUEST_STATE, 3, &registers), FAKE_PANIC);
-    assert_string_equal(fake_outcome.message,
-                        "VM entry failed: exit reason 33 (VM-entry failure: invalid guest state), qualification 0x3");
-    assert_contains(fake_log_text(), "vigil: VM-entry failure: guest state\n");
+    assert_int_equal(fake_dispatch(0x80000000u | EXIT_REASON_ENTRY_FAILURE_GUEST_STATE, 3, &registers),
+                     FAKE_GUEST_STOPPED);
+    assert_contains(fake_log_text(), "vigil: guest stopped: VM entry failed: exit reason 33 (VM-entry failure: "
+                                     "invalid guest state), qualification 0x3\n");
+    assert_contains(fake_log_text(), "vigil:   rip=");
     assert_nothing_injected();
     assert_counted_once(EXIT_REASON_ENTRY_FAILURE_GUEST_STATE);
 }
@@ -251,8 +273,8 @@ static void test_entry_failure_bit_wins_over_the_table(void **state)
     (void)state;
     /* Bit 31 with a basic reason that has a handler (CPUID) still takes the failure path. */
     registers.rax = VIGIL_CPUID_LEAF_SIGNATURE;
-    assert_int_equal(fake_dispatch(0x80000000u | EXIT_REASON_CPUID, 0, &registers), FAKE_PANIC);
-    assert_contains(fake_outcome.message, "exit reason 10 (CPUID)");
+    assert_int_equal(fake_dispatch(0x80000000u | EXIT_REASON_CPUID, 0, &registers), FAKE_GUEST_STOPPED);
+    assert_contains(fake_log_text(), "exit reason 10 (CPUID)");
     assert_int_equal(registers.rax, VIGIL_CPUID_LEAF_SIGNATURE);
     assert_rip_unchanged();
 }
@@ -426,7 +448,7 @@ int main(void)
         cmocka_unit_test_setup(test_dispatch_stops_on_every_other_reason, setup),
         cmocka_unit_test_setup(test_unhandled_hlt_stops_the_guest, setup),
         cmocka_unit_test_setup(test_unknown_reason_65_and_past_the_table, setup),
-        cmocka_unit_test_setup(test_entry_failure_bit_panics_without_reinjection, setup),
+        cmocka_unit_test_setup(test_entry_failure_bit_stops_the_guest_without_reinjection, setup),
         cmocka_unit_test_setup(test_entry_failure_bit_wins_over_the_table, setup),
         cmocka_unit_test_setup(test_statistics_line_lists_seen_reasons_in_order, setup),
         cmocka_unit_test_setup(test_reason_slugs, setup),

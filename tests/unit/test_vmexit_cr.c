@@ -182,6 +182,23 @@ static void test_cr0_paging_off_leaves_ia32e_mode(void **state)
     assert_int_equal(fake_vmcs_get(VMCS_GUEST_CR0), CR0_PE | CR0_NE);
 }
 
+/* Leaving long mode with PCIDs on, or from 64-bit code: #GP as the CPU would raise
+ * (SDM Vol. 2B MOV to CR0), never a VM entry with an inconsistent state. */
+static void test_cr0_paging_off_faults_with_pcide_or_from_64_bit_code(void **state)
+{
+    for (int variant = 0; variant < 2; variant++) {
+        setup(state);
+        fake_vmcs_set(VMCS_CR0_READ_SHADOW, CR0_PG | CR0_PE);
+        fake_vmcs_set(VMCS_GUEST_CR0, CR0_PG | CR0_PE | CR0_NE);
+        fake_vmcs_set(VMCS_GUEST_CR4, CR4_PAE | CR4_VMXE | (variant == 0 ? 1u << 17 : 0)); /* PCIDE */
+        fake_vmcs_set(VMCS_GUEST_CS_ACCESS_RIGHTS, variant == 1 ? 0xA09B : 0xC09B);      /* CS.L */
+        fake_vmcs_set(VMCS_GUEST_IA32_EFER, EFER_LME | EFER_LMA);
+        registers.rcx = CR0_PE;
+        assert_faulted(cr_exit(MOV_TO_CR(0, RCX)));
+        assert_int_equal(fake_vmcs_get(VMCS_GUEST_IA32_EFER), EFER_LME | EFER_LMA);
+    }
+}
+
 static void test_cr0_write_keeping_paging_does_not_touch_modes(void **state)
 {
     (void)state;
@@ -336,6 +353,7 @@ int main(void)
         cmocka_unit_test_setup(test_cr0_paging_on_with_lme_without_pae_faults, setup),
         cmocka_unit_test_setup(test_cr0_paging_on_without_lme_stays_legacy, setup),
         cmocka_unit_test_setup(test_cr0_paging_off_leaves_ia32e_mode, setup),
+        cmocka_unit_test_setup(test_cr0_paging_off_faults_with_pcide_or_from_64_bit_code, setup),
         cmocka_unit_test_setup(test_cr0_write_keeping_paging_does_not_touch_modes, setup),
         cmocka_unit_test_setup(test_cr0_paging_without_protection_faults, setup),
         cmocka_unit_test_setup(test_cr0_bad_values_fault, setup),

@@ -1,6 +1,6 @@
 /*
- * Unit tests for hv/vmexit_msr.c (the MSR policy: IA32_FEATURE_CONTROL, VMX
- * capability MSRs, MTRR/microcode writes, pass-through with #GP on a fault) and
+ * Unit tests for hv/vmexit_msr.c (IA32_FEATURE_CONTROL, VMX capability MSRs,
+ * MTRR/microcode writes; the rest of the MSR policy: test_msr_policy.c) and
  * hv/vmexit_io.c (console UART hidden, doorbell, PM1 control, Bochs 0x8900
  * "Shutdown", 0xCF9 reset, isa-debug-exit, string I/O refused, pass-through),
  * against the fake VMCS, MSR table and I/O bus of vmexit_fakes.c.
@@ -9,6 +9,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -53,7 +54,7 @@ static void reset_state(void)
 
 static void configure_ports(uint16_t pm1b, uint16_t debug_exit)
 {
-    struct guest_io_ports ports = { CONSOLE, PM1A_CONTROL, pm1b, debug_exit };
+    struct guest_io_ports ports = { CONSOLE, PM1A_CONTROL, pm1b, debug_exit, 0, 0, false };
     vmexit_io_configure(&the_vcpu, &ports);
 }
 
@@ -155,58 +156,6 @@ static void test_msr_vmx_capabilities_fault(void **state)
         assert_faulted(wrmsr(refused[i], 0));
         assert_int_equal(fake_msr_read_count() + fake_msr_write_count(), 0);
     }
-}
-
-static void test_msr_pass_through(void **state)
-{
-    /* Just past the refused range: passes through. */
-    fake_msr_set(0x492, 0x1122334455667788ull);
-    assert_completed(rdmsr(0x492));
-    assert_int_equal(registers.rax, 0x55667788);
-    assert_int_equal(registers.rdx, 0x11223344);
-
-    fake_msr_set(0xC0000100, 0); /* FS base */
-    assert_completed(wrmsr(0xC0000100, 0x00007FFF12345000ull));
-    uint64_t value;
-    assert_true(fake_msr_get(0xC0000100, &value));
-    assert_int_equal(value, 0x00007FFF12345000ull);
-
-    /* The CPU refuses: #GP for the guest, registers untouched. */
-    setup(state);
-    assert_faulted(rdmsr(0x1234)); /* absent */
-    assert_int_equal(registers.rax, 0xAAAAAAAAAAAAAAAAull);
-    assert_int_equal(registers.rdx, 0xAAAAAAAAAAAAAAAAull);
-    setup(state);
-    fake_msr_set(0x10, 0);
-    fake_msr_refuse_writes(0x10);
-    assert_faulted(wrmsr(0x10, 1));
-    assert_int_equal(fake_msr_write_count(), 1);
-}
-
-static void test_msr_configure_intercepts(void **state)
-{
-    (void)state;
-    vmexit_msr_configure(&the_vcpu);
-    const struct fake_msr_intercept *i = fake_msr_intercept(MSR_IA32_FEATURE_CONTROL);
-    assert_non_null(i);
-    assert_true(i->on_read && i->on_write);
-    for (uint32_t msr = 0x480; msr <= 0x491; msr++) {
-        i = fake_msr_intercept(msr);
-        assert_non_null(i);
-        assert_true(i->on_read && i->on_write);
-    }
-    i = fake_msr_intercept(0x9B);
-    assert_non_null(i);
-    assert_true(i->on_read && i->on_write);
-    const uint32_t write_only[] = { 0x79, 0x200, 0x21F, 0x250, 0x26F, 0x2FF };
-    for (size_t n = 0; n < sizeof write_only / sizeof write_only[0]; n++) {
-        i = fake_msr_intercept(write_only[n]);
-        assert_non_null(i);
-        assert_false(i->on_read);
-        assert_true(i->on_write);
-    }
-    assert_null(fake_msr_intercept(MSR_IA32_EFER));
-    assert_null(fake_msr_intercept(0x492));
 }
 
 /* ---- I/O ----------------------------------------------------------------------------- */
@@ -360,8 +309,7 @@ static void test_io_reset_control(void **state)
 
     registers.rax = 0x6;
     assert_int_equal(io(IO_OUT(RESET_CONTROL, 1)), FAKE_GUEST_STOPPED);
-    assert_contains(fake_log_text(),
-                    "vigil: guest stopped: the guest asked for a machine reset through port 0xCF9 (value 0x6)\n");
+    assert_contains(fake_log_text(), "vigil: guest stopped: the guest asked for a machine reset: port 0xCF9\n");
     assert_int_equal(fake_port_access_count(), 1);
     assert_int_equal(fake_service.reset_requests, 1); /* the recovery policy restarts it */
 }
@@ -420,7 +368,7 @@ static void test_io_configure_intercepts(void **state)
     (void)state;
     configure_ports(PM1B_CONTROL, DEBUG_EXIT);
     const struct { uint16_t port; unsigned count; } expected[] = {
-        { CONSOLE, 8 }, { VIGIL_DOORBELL_PORT, 4 }, { BOCHS_SHUTDOWN, 1 }, { RESET_CONTROL, 1 },
+        { CONSOLE, 8 }, { VIGIL_DOORBELL_PORT, 4 }, { BOCHS_SHUTDOWN, 1 }, { 0xCF8, 8 }, { 0x64, 1 }, { 0x92, 1 },
         { PM1A_CONTROL, 2 }, { PM1B_CONTROL, 2 }, { DEBUG_EXIT, 4 },
     };
     assert_int_equal(fake_io_intercept_count(), sizeof expected / sizeof expected[0]);
@@ -431,7 +379,123 @@ static void test_io_configure_intercepts(void **state)
     /* Without PM1b and isa-debug-exit, those are not intercepted. */
     fake_intercepts_reset();
     configure_ports(0, 0);
-    assert_int_equal(fake_io_intercept_count(), 5);
+    assert_int_equal(fake_io_intercept_count(), 7);
+}
+
+/* ---- wide accesses, reset paths, PCI configuration (hv/io_policy.c) ------------------- */
+
+static void test_io_wide_access_over_the_console_is_split(void **state)
+{
+    (void)state;
+    /* OUTL to 0x3F6: 0x3F6 and 0x3F7 belong to someone else, 0x3F8 and 0x3F9 to vigil's console. */
+    registers.rax = 0x44434241;
+    assert_completed(io(IO_OUT(CONSOLE - 2, 4)));
+    assert_int_equal(fake_port_access_count(), 2);
+    assert_int_equal(fake_port_access(0)->port, CONSOLE - 2);
+    assert_int_equal(fake_port_access(0)->size, 1);
+    assert_int_equal(fake_port_access(0)->value, 0x41);
+    assert_int_equal(fake_port_access(1)->port, CONSOLE - 1);
+    assert_int_equal(fake_port_access(1)->value, 0x42);
+    /* Reading across: the console's bytes read as absent. */
+    fake_ports_set_input(0x11);
+    registers.rax = 0;
+    assert_completed(io(IO_IN(CONSOLE + 7, 2)));
+    assert_int_equal(registers.rax, 0x11FF);
+    assert_contains(fake_log_text(), "guest 4-byte access at port 0x3f6 reaches into port 0x3f8-0x3ff: split into bytes");
+}
+
+static void test_io_wide_write_over_pm1_control_still_powers_off(void **state)
+{
+    (void)state;
+    /* OUTL at PM1a_CNT - 2: its upper half is PM1a_CNT, SLP_EN in bit 13 of it. */
+    registers.rax = (uint32_t)(SLP_TYP_S5 | SLP_EN) << 16;
+    assert_int_equal(io(IO_OUT(PM1A_CONTROL - 2, 4)), FAKE_POWER_OFF);
+    assert_contains(fake_log_text(), "vigil: guest powered off (ACPI sleep request");
+    /* OUTB of the high byte alone. */
+    setup(state);
+    registers.rax = (SLP_TYP_S5 | SLP_EN) >> 8;
+    assert_int_equal(io(IO_OUT(PM1A_CONTROL + 1, 1)), FAKE_POWER_OFF);
+}
+
+static void test_io_every_reset_port_is_vigils(void **state)
+{
+    struct { uint64_t qualification; uint32_t value; const char *reason; unsigned passed; } resets[] = {
+        { IO_OUT(0x64, 1), 0xFE, "keyboard controller command 0xFE (port 0x64)", 0 },
+        { IO_OUT(0x64, 1), 0xF0, "keyboard controller command 0xFE (port 0x64)", 0 },
+        { IO_OUT(0x92, 1), 0x03, "port 0x92 bit 0 (fast reset)", 0 },
+        /* OUTL 0x90 reaches 0x92: 0x90 and 0x91 go out first, byte by byte. */
+        { IO_OUT(0x90, 4), 0x00010000, "port 0x92 bit 0 (fast reset)", 2 },
+        { IO_OUT(0xCF9, 1), 0x0E, "port 0xCF9", 0 },
+    };
+    for (size_t i = 0; i < sizeof resets / sizeof resets[0]; i++) {
+        setup(state);
+        registers.rax = resets[i].value;
+        print_message("%s\n", resets[i].reason);
+        assert_int_equal(io(resets[i].qualification), FAKE_GUEST_STOPPED);
+        char expected[160];
+        snprintf(expected, sizeof expected, "vigil: guest stopped: the guest asked for a machine reset: %s", resets[i].reason);
+        assert_contains(fake_log_text(), expected);
+        assert_int_equal(fake_port_access_count(), resets[i].passed);
+    }
+    /* What is not a reset passes through: other commands, A20 alone. */
+    setup(state);
+    registers.rax = 0xAE;
+    assert_completed(io(IO_OUT(0x64, 1)));
+    registers.rax = 0x02;
+    assert_completed(io(IO_OUT(0x92, 1)));
+    assert_int_equal(fake_port_access_count(), 2);
+    /* "Write output port" is refused: its data byte would drive the reset line. */
+    registers.rax = 0xD1;
+    assert_completed(io(IO_OUT(0x64, 1)));
+    assert_int_equal(fake_port_access_count(), 2);
+    assert_contains(fake_log_text(), "guest write of 0xd1 to port 0x64 refused");
+}
+
+static void test_io_acpi_reset_register(void **state)
+{
+    (void)state;
+    struct guest_io_ports ports = { CONSOLE, PM1A_CONTROL, 0, 0, 0xB2, 0x42, false };
+    vmexit_io_configure(&the_vcpu, &ports);
+    registers.rax = 0x41;
+    assert_completed(io(IO_OUT(0xB2, 1)));
+    registers.rax = 0x42;
+    assert_int_equal(io(IO_OUT(0xB2, 1)), FAKE_GUEST_STOPPED);
+    assert_contains(fake_log_text(), "machine reset: the ACPI reset register");
+}
+
+static void test_io_pci_writes_to_the_pm_base_refused(void **state)
+{
+    (void)state;
+    fake_ports_set_input(0x71138086); /* PIIX4 power management at 0:1.3 */
+    struct guest_io_ports ports = { CONSOLE, PM1A_CONTROL, 0, 0, 0, 0, true };
+    vmexit_io_configure(&the_vcpu, &ports);
+    fake_ports_reset();
+    uint64_t refused = vmexit_io_statistics()->writes_refused;
+    /* Select 0:1.3 register 0x40 (PMBA), then write a new base. */
+    registers.rax = 0x80000B40;
+    assert_completed(io(IO_OUT(0xCF8, 4)));
+    registers.rax = 0x0000C001;
+    assert_completed(io(IO_OUT(0xCFC, 4)));
+    registers.rax = 0xC0;
+    assert_completed(io(IO_OUT(0xCFD, 1))); /* a byte of it */
+    assert_int_equal(fake_port_access_count(), 1); /* only the address went out */
+    assert_contains(fake_log_text(), "refused: PIIX4 PM I/O base (PMBA)");
+    /* PMREGMISC (0x80): the I/O enable. */
+    registers.rax = 0x80000B80;
+    assert_completed(io(IO_OUT(0xCF8, 4)));
+    registers.rax = 0;
+    assert_completed(io(IO_OUT(0xCFC, 1)));
+    assert_int_equal(fake_port_access_count(), 2);
+    /* Reads, and writes elsewhere in that function, pass. */
+    registers.rax = 0x80000B3C;
+    assert_completed(io(IO_OUT(0xCF8, 4)));
+    registers.rax = 0x0A;
+    assert_completed(io(IO_OUT(0xCFC, 1)));
+    registers.rax = 0x80000B40;
+    assert_completed(io(IO_OUT(0xCF8, 4)));
+    assert_completed(io(IO_IN(0xCFC, 4)));
+    assert_int_equal(fake_port_access_count(), 6);
+    assert_int_equal(vmexit_io_statistics()->writes_refused, refused + 3);
 }
 
 int main(void)
@@ -442,8 +506,6 @@ int main(void)
         cmocka_unit_test_setup(test_io_console_reads_ff_and_drops_writes, setup),
         cmocka_unit_test_setup(test_msr_feature_control_reads_locked_with_vmx_off, setup),
         cmocka_unit_test_setup(test_msr_vmx_capabilities_fault, setup),
-        cmocka_unit_test_setup(test_msr_pass_through, setup),
-        cmocka_unit_test_setup(test_msr_configure_intercepts, setup),
         cmocka_unit_test_setup(test_io_doorbell, setup),
         cmocka_unit_test_setup(test_io_pm1_control, setup),
         cmocka_unit_test_setup(test_io_bochs_shutdown_sequence, setup),
@@ -453,6 +515,11 @@ int main(void)
         cmocka_unit_test_setup(test_io_string_and_odd_sizes_stop_the_guest, setup),
         cmocka_unit_test_setup(test_io_other_ports_pass_through, setup),
         cmocka_unit_test_setup(test_io_configure_intercepts, setup),
+        cmocka_unit_test_setup(test_io_wide_access_over_the_console_is_split, setup),
+        cmocka_unit_test_setup(test_io_wide_write_over_pm1_control_still_powers_off, setup),
+        cmocka_unit_test_setup(test_io_every_reset_port_is_vigils, setup),
+        cmocka_unit_test_setup(test_io_acpi_reset_register, setup),
+        cmocka_unit_test_setup(test_io_pci_writes_to_the_pm_base_refused, setup),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

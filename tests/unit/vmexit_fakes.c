@@ -12,6 +12,7 @@
 #include "arch/x86_64/cpu.h"
 #include "arch/x86_64/port_io.h"
 #include "arch/x86_64/vmx_entry.h"
+#include "hv/msr_policy.h"
 #include "hv/event_injection.h"
 #include "hv/log.h"
 #include "hv/panic.h"
@@ -416,34 +417,16 @@ void port_out32(uint16_t port, uint32_t value) { port_access(port, 4, true, valu
 
 #define MAX_INTERCEPTS 128
 
-static struct fake_msr_intercept msr_intercepts[MAX_INTERCEPTS];
-static unsigned msr_intercept_count;
 static struct fake_io_intercept io_intercepts[MAX_INTERCEPTS];
 static unsigned io_intercept_count;
 
-void fake_intercepts_reset(void) { msr_intercept_count = io_intercept_count = 0; }
-unsigned fake_msr_intercept_count(void) { return msr_intercept_count; }
+void fake_intercepts_reset(void) { io_intercept_count = 0; }
 unsigned fake_io_intercept_count(void) { return io_intercept_count; }
-
-const struct fake_msr_intercept *fake_msr_intercept(uint32_t msr)
-{
-    for (unsigned i = msr_intercept_count; i-- > 0;)
-        if (msr_intercepts[i].msr == msr)
-            return &msr_intercepts[i];
-    return NULL;
-}
 
 const struct fake_io_intercept *fake_io_intercept(unsigned index)
 {
     assert_true(index < io_intercept_count);
     return &io_intercepts[index];
-}
-
-void vcpu_intercept_msr(struct vcpu *vcpu, uint32_t msr, bool on_read, bool on_write)
-{
-    assert_ptr_equal(vcpu, &the_vcpu);
-    assert_true(msr_intercept_count < MAX_INTERCEPTS);
-    msr_intercepts[msr_intercept_count++] = (struct fake_msr_intercept){ msr, on_read, on_write };
 }
 
 void vcpu_intercept_io_ports(struct vcpu *vcpu, uint16_t port, unsigned count)
@@ -452,6 +435,31 @@ void vcpu_intercept_io_ports(struct vcpu *vcpu, uint16_t port, unsigned count)
     assert_true(io_intercept_count < MAX_INTERCEPTS);
     io_intercepts[io_intercept_count++] = (struct fake_io_intercept){ port, count };
 }
+
+/* ---- the local APIC ----------------------------------------------------------------- */
+
+static uint32_t apic_registers[1024];
+static unsigned apic_writes;
+
+void fake_apic_reset(void)
+{
+    memset(apic_registers, 0, sizeof apic_registers);
+    apic_writes = 0;
+}
+void fake_apic_set(unsigned offset, uint32_t value) { apic_registers[(offset & 0xFFF) / 4] = value; }
+uint32_t fake_apic_get(unsigned offset) { return apic_registers[(offset & 0xFFF) / 4]; }
+unsigned fake_apic_write_count(void) { return apic_writes; }
+uint32_t apic_mmio_read(uint64_t address) { return apic_registers[(address & 0xFFF) / 4]; }
+
+void apic_mmio_write(uint64_t address, uint32_t value)
+{
+    apic_writes++;
+    apic_registers[(address & 0xFFF) / 4] = value;
+}
+
+/* ---- NMIs vigil took itself (arch/x86_64/exception.c) ---------------------------- */
+
+volatile uint64_t exception_host_nmi_count;
 
 /* ---- timer -------------------------------------------------------------------- */
 
@@ -502,6 +510,7 @@ void fake_reset_all(void)
     memset((struct vmexit_statistics *)vmexit_get_statistics(), 0, sizeof(struct vmexit_statistics));
     memset(&fake_outcome, 0, sizeof fake_outcome);
     fake_log_reset();
+    msr_policy_start(NULL); /* MSR counters and virtual MSR values back to zero */
     fake_msr_reset();
     fake_ports_reset();
     fake_intercepts_reset();
@@ -509,4 +518,8 @@ void fake_reset_all(void)
     fake_timer_result = SERVICE_GUEST_CONTINUES;
     fake_preemption_value = 12345;
     memset(&fake_service, 0, sizeof fake_service);
+    exception_host_nmi_count = 0;
+    fake_apic_reset();
+    /* Protected mode, as the guest starts (exceptions then carry error codes). */
+    fake_vmcs_set(VMCS_GUEST_CR0, 0x31);
 }

@@ -84,19 +84,19 @@ unsigned fake_port_access_count(void);
 const struct fake_port_access *fake_port_access(unsigned index);
 
 /* ---- bitmap intercepts (vcpu.c) ------------------------------------------ */
-struct fake_msr_intercept {
-    uint32_t msr;
-    bool on_read, on_write;
-};
 struct fake_io_intercept {
     uint16_t port;
     unsigned count;
 };
 void fake_intercepts_reset(void);
-unsigned fake_msr_intercept_count(void);
-const struct fake_msr_intercept *fake_msr_intercept(uint32_t msr); /* last call for msr, or NULL */
 unsigned fake_io_intercept_count(void);
 const struct fake_io_intercept *fake_io_intercept(unsigned index);
+
+/* ---- the local APIC's registers (apic_mmio_read/write of hv/apic_trap.h) ------ */
+void fake_apic_reset(void);
+void fake_apic_set(unsigned offset, uint32_t value);
+uint32_t fake_apic_get(unsigned offset);
+unsigned fake_apic_write_count(void);
 
 /* ---- timer ---------------------------------------------------------------- */
 extern unsigned fake_timer_ticks; /* calls of timer_run_due: one per dispatched exit */

@@ -341,7 +341,8 @@ void guest_power_off(void)
     guest_print("guest: power off\n");
     guest_print_flush(); /* let the line leave before the machine stops */
     /* ACPI S5 (and Bochs' 0x8900 port) exactly as the hypervisor does it. */
-    struct acpi_power_config config = { .debug_exit_port = 0, .rsdp_address = 0 };
+    struct acpi_power_config config = { .debug_exit_port = 0 };
+    acpi_power_read(0, &config);
     const char *failure = acpi_power_off(&config, 0);
     guest_print("guest: ACPI power off failed: %s; trying QEMU's isa-debug-exit port\n", failure);
     guest_print_flush();
