@@ -4,7 +4,7 @@
 #include <stdarg.h>
 #include <string.h>
 
-#include "hv/format.h"
+#include "lib/format.h"
 
 #define QUOTED_MAX 40 /* at most this much of a bad entry is quoted back */
 

@@ -16,7 +16,6 @@
 #include "hv/idle.h"
 #include "hv/log.h"
 #include "hv/operator_console.h"
-#include "hv/page_pool.h"
 #include "hv/panic.h"
 #include "hv/service.h"
 #include "hv/timer.h"
@@ -24,6 +23,7 @@
 #include "hv/version.h"
 #include "hv/vmexit_io.h"
 #include "hv/vmexit_msr.h"
+#include "lib/page_pool.h"
 
 #define IDENTITY_MAP_LIMIT 0x100000000ull
 #define MSR_IA32_APIC_BASE_NUMBER 0x1B
@@ -286,7 +286,8 @@ const struct guest_end *guest_launch(struct boot_info *boot, const struct hv_opt
     log_info("guest service: shared region 0x%lx-0x%lx (status page, request slot, response slot), doorbell port 0x%x",
              (unsigned long)shared_region, (unsigned long)(shared_region + VIGIL_SHARED_REGION_SIZE - 1),
              VIGIL_DOORBELL_PORT);
-    operator_console_start(log_console(), service_instance());
+    operator_console_start(log_console(), service_instance(), guest_life_instance());
+    guest_recovery_service_started();
     if (additions_package.size)
         service_offer_additions(additions_package.address, additions_package.size, additions_package.version);
     if (capabilities->invept) {
@@ -315,7 +316,7 @@ const struct guest_end *guest_launch(struct boot_info *boot, const struct hv_opt
     launched_boot_info = layout.boot_info;
     pristine_physical = layout.image_copy;
     pristine_size = module_size;
-    return guest_run(&vcpu);
+    return vcpu_run(&vcpu);
 }
 
 /* Guest RAM from 1 MiB up (below it: the firmware's data), except the boot modules: the module 0 bytes are restored from the
@@ -380,7 +381,8 @@ const struct guest_end *guest_relaunch(void)
         if (result != VMX_SUCCEEDED)
             panic("INVEPT failed: %s", vmx_result_name(result));
     }
+    guest_lifecycle_restarting();
     log_info("restarting the guest from its pristine image (same layout, RAM cleared, a fresh vCPU) at TSC %lu",
              (unsigned long)cpu_read_tsc());
-    return guest_run(&vcpu);
+    return vcpu_run(&vcpu);
 }

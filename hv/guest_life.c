@@ -2,7 +2,7 @@
 
 #include <string.h>
 
-#include "hv/format.h"
+#include "lib/format.h"
 
 void guest_life_init(struct guest_life *life, const struct recovery_config *config, uint32_t console_rate)
 {

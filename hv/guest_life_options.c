@@ -3,7 +3,7 @@
 #include <string.h>
 
 #include "guest-svc/host/heartbeat_monitor.h"
-#include "hv/format.h"
+#include "lib/format.h"
 
 #define QUOTED_MAX 24
 

@@ -5,7 +5,7 @@
 #include <string.h>
 
 #include "hv/clock.h"
-#include "hv/format.h"
+#include "lib/format.h"
 #include "hv/guest_life_options.h"
 #include "hv/log.h"
 #include "hv/operator_console.h"
@@ -217,6 +217,20 @@ bool guest_recovery_restart_due(void)
         timer_run_due();
         __asm__ volatile("pause");
     }
+}
+
+void guest_recovery_service_started(void)
+{
+    static const struct service_observer observer = {
+        .event = guest_recovery_event,
+        .tick = guest_recovery_tick,
+        .guest_ended = guest_recovery_guest_stopped,
+    };
+    service_set_observer(&observer);
+    uint32_t interval = life.heartbeat_interval_ms;
+    if (interval != 0 && service_active() &&
+        guest_service_set_heartbeat_failure_interval(service_instance(), interval) != VIGIL_S_OK)
+        log_warn("heartbeat_interval=%lu refused by the heartbeat monitor", (unsigned long)interval);
 }
 
 void guest_recovery_guest_stopped(enum guest_service_event_kind why, const char *detail)

@@ -20,6 +20,9 @@ void guest_recovery_configure(const struct hv_options *options);
 /* SHA-256 of every boot module, logged and audited, checked against module_sha256=.
  * False (after logging which module and both digests) if the guest must not launch. */
 bool guest_recovery_measure(const struct boot_info *boot);
+/* Once the guest service runs: the heartbeat interval from the command line, and
+ * the service's observer (events, ticks, the guest's end) pointed here. */
+void guest_recovery_service_started(void);
 /* The guest is about to run (again): counts the boot. */
 void guest_recovery_guest_starting(void);
 /* A guest-service event (heartbeat stopped/resumed) as it is emitted. */

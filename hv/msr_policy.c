@@ -17,7 +17,7 @@
 #include "arch/x86_64/msr.h"
 #include "arch/x86_64/vmx.h"
 #include "hv/apic_filter.h"
-#include "hv/format.h"
+#include "lib/format.h"
 #include "hv/log.h"
 #include "hv/vcpu.h"
 

@@ -2,11 +2,10 @@
 
 #include "hv/clock.h"
 #include "hv/console/console.h"
-#include "hv/guest_recovery.h"
 #include "hv/log.h"
 #include "hv/panic.h"
 #include "hv/version.h"
-#include "hv/vmexit.h"
+#include "hv/vmexit_statistics.h"
 
 /* Bytes taken from the UART per poll: bounded so a UART that always reports
  * data (noise, a stuck line) cannot hold the hypervisor. hv/timer.c polls every
@@ -87,7 +86,7 @@ static void host_power_off(void *context, bool reboot)
     hv_power_off("operator requested power off");
 }
 
-void operator_console_start(struct uart16550 *uart, struct guest_service *service)
+void operator_console_start(struct uart16550 *uart, struct guest_service *service, struct guest_life *life)
 {
     console_uart = uart;
     struct console_host host = {
@@ -99,7 +98,7 @@ void operator_console_start(struct uart16550 *uart, struct guest_service *servic
         .set_log_level = host_set_log_level,
         .power_off = host_power_off,
         .service = service,
-        .life = guest_life_instance(),
+        .life = life,
     };
     console_init(&host, CONSOLE_MODE_HUMAN);
     started = true;

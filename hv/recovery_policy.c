@@ -4,7 +4,7 @@
 #include <stdarg.h>
 #include <string.h>
 
-#include "hv/format.h"
+#include "lib/format.h"
 
 #define ARRAY_LENGTH(array) (sizeof(array) / sizeof((array)[0]))
 

@@ -5,7 +5,6 @@
 #include "arch/x86_64/cpu.h"
 #include "hv/clock.h"
 #include "hv/event_injection.h"
-#include "hv/guest_recovery.h"
 #include "hv/log.h"
 #include "hv/msr_policy.h"
 #include "hv/operator_console.h"
@@ -16,6 +15,9 @@
 
 static uint8_t service_storage[SERVICE_STORAGE_SIZE] __attribute__((aligned(64)));
 static struct guest_service *service;
+static const struct service_observer *observer;
+
+void service_set_observer(const struct service_observer *new_observer) { observer = new_observer; }
 static uint64_t region_physical;
 static struct vcpu *guest_vcpu;
 /* What platform_force_guest_off decided during the tick service_tick runs. */
@@ -50,7 +52,8 @@ static void platform_emit_event(void *context, const struct guest_service_event 
 {
     (void)context;
     operator_console_event(event);
-    guest_recovery_event(event);
+    if (observer && observer->event)
+        observer->event(event);
 }
 
 /* Called from inside guest_service_tick: note it, and service_tick returns it
@@ -90,9 +93,6 @@ void service_start(struct vcpu *vcpu, uint64_t shared_region_physical)
     uintptr_t pointer = (uintptr_t)shared_region_physical;
     __asm__("" : "+r"(pointer)); /* identity-mapped guest memory, not a C object */
     guest_service_init(service, &platform, (volatile void *)pointer, shared_region_physical);
-    uint32_t interval = guest_life_instance()->heartbeat_interval_ms;
-    if (interval != 0 && guest_service_set_heartbeat_failure_interval(service, interval) != VIGIL_S_OK)
-        log_warn("heartbeat_interval=%lu refused by the heartbeat monitor", (unsigned long)interval);
 }
 
 void service_offer_additions(uint64_t guest_physical, uint32_t size, const char *version)
@@ -134,7 +134,7 @@ enum service_tick_result service_tick(void)
     tick_result = SERVICE_GUEST_CONTINUES;
     if (service)
         guest_service_tick(service);
-    if (guest_recovery_tick() && tick_result == SERVICE_GUEST_CONTINUES)
+    if (observer && observer->tick && observer->tick() && tick_result == SERVICE_GUEST_CONTINUES)
         tick_result = SERVICE_POLICY_STOP_GUEST;
     return tick_result;
 }
@@ -147,7 +147,8 @@ void service_guest_restarted(void)
 
 void service_guest_ended(enum guest_service_event_kind why, const char *detail)
 {
-    guest_recovery_guest_stopped(why, detail);
+    if (observer && observer->guest_ended)
+        observer->guest_ended(why, detail);
     if (service)
         guest_service_guest_stopped(service, why, detail);
 }

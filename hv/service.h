@@ -33,6 +33,15 @@ struct guest_service *service_instance(void);
 void service_cpuid_shared_region(uint32_t registers[4]);
 /* The doorbell (OUT to the port or VMCALL): returns the VIGIL_DOORBELL_* result. */
 uint32_t service_doorbell(void);
+/* Who acts on the guest's life (hv/guest_recovery.c registers itself, so the
+ * service does not depend on it): told of every event, asked on every tick
+ * whether a policy wants the running guest stopped, told when the guest ended. */
+struct service_observer {
+    void (*event)(const struct guest_service_event *event);
+    bool (*tick)(void); /* true: stop the guest for a restart */
+    void (*guest_ended)(enum guest_service_event_kind why, const char *detail);
+};
+void service_set_observer(const struct service_observer *observer);
 /* An NMI into the guest's vCPU on the next entry (recovery policy nmi). */
 void service_inject_nmi(void);
 /* The timer tick, between VM exits and in the idle loop after the guest ended. */

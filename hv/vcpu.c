@@ -8,8 +8,8 @@
 #include "arch/x86_64/vmx.h"
 #include "arch/x86_64/vmx_entry.h"
 #include "hv/log.h"
-#include "hv/page_pool.h"
 #include "hv/panic.h"
+#include "lib/page_pool.h"
 
 #define CR0_PE (1ull << 0)
 #define CR0_ET (1ull << 4)

@@ -51,7 +51,7 @@ const char *vcpu_missing_capability(const struct vmx_capabilities *capabilities)
 
 /* VMXON, VMCS and bitmaps (pages from the pool), controls, host state and
  * guest state (registers included); the VMCS is current afterwards, and the
- * guest is ready for its first entry (hv/guest_lifecycle.c). Panics with the VMX failure
+ * guest is ready for its first entry (hv/vcpu_run.c). Panics with the VMX failure
  * decoded if any step fails. */
 void vcpu_setup(struct vcpu *vcpu, const struct vmx_capabilities *capabilities, struct page_pool *pool,
                 uint64_t ept_pointer, uint32_t preemption_timer_ticks, const struct guest_entry_state *entry);

@@ -18,7 +18,8 @@
 #include "hv/panic.h"
 #include "hv/service.h"
 #include "hv/timer.h"
-#include "hv/vmexit.h"
+#include "hv/vmexit_handlers.h"
+#include "hv/vmexit_statistics.h"
 
 #define CR4_OSXSAVE (1ull << 18)
 
@@ -127,7 +128,8 @@ enum vmexit_action vmexit_handle_invd(struct vcpu *vcpu)
 enum vmexit_action vmexit_handle_preemption_timer(struct vcpu *vcpu)
 {
     (void)vcpu;
-    /* The run loop runs the due work after every exit; here only the alarm is re-armed. */
+    /* The run loop ran the due work before this handler: only the alarm is
+     * re-armed, to the next due work. */
     vmcs_write32(VMCS_GUEST_PREEMPTION_TIMER_VALUE, timer_preemption_value());
     return VMEXIT_RESUME_GUEST;
 }
@@ -191,5 +193,11 @@ enum vmexit_action vmexit_handle_ept_misconfiguration(struct vcpu *vcpu)
 enum vmexit_action vmexit_handle_entry_failure(struct vcpu *vcpu)
 {
     return guest_stop(vcpu, "VM entry failed: exit reason %u (%s), qualification 0x%lx", vcpu->exit_reason,
+                      vmx_exit_reason_name(vcpu->exit_reason), (unsigned long)vcpu->exit_qualification);
+}
+
+enum vmexit_action vmexit_handle_unexpected(struct vcpu *vcpu)
+{
+    return guest_stop(vcpu, "unexpected VM exit %u (%s), qualification 0x%lx", vcpu->exit_reason,
                       vmx_exit_reason_name(vcpu->exit_reason), (unsigned long)vcpu->exit_qualification);
 }

@@ -4,7 +4,7 @@
 #include <string.h>
 
 #include "hv/console/console_internal.h"
-#include "hv/format.h"
+#include "lib/format.h"
 
 #define AUDIT_DEFAULT_COUNT 20u
 
