@@ -3,7 +3,7 @@
 # own: lib/, and guest-svc/host/ on top of lib (no hv, no VMX).
 include(${VIGIL_SOURCE_DIR}/cmake/layers.cmake)
 
-set(VIGIL_LIB_SOURCES lib/format.c lib/text_builder.c lib/memmap.c lib/page_pool.c)
+set(VIGIL_LIB_SOURCES lib/format.c lib/text_builder.c lib/memmap.c lib/page_pool.c lib/sha256.c)
 set(VIGIL_GUEST_SVC_HOST_SOURCES
   guest-svc/host/guest_service.c guest-svc/host/mailbox.c guest-svc/host/mailbox_receive.c guest-svc/host/events.c guest-svc/host/operations.c guest-svc/host/service_state.c
   guest-svc/host/status_names.c guest-svc/host/heartbeat_monitor.c)

@@ -65,6 +65,14 @@ set(VIGIL_IMAGE_SOURCES
   hv/console/pending.c
   hv/console/unicode_text.c
   hv/console/base64.c
+  hv/console/commands_lifecycle.c
+  hv/guest_life.c
+  hv/audit_log.c
+  hv/exec_allowlist.c
+  hv/rate_limit.c
+  hv/recovery_policy.c
+  hv/guest_life_options.c
+  hv/guest_recovery.c
   guest-svc/host/guest_service.c
   guest-svc/host/events.c
   guest-svc/host/mailbox.c
@@ -84,6 +92,7 @@ set(VIGIL_IMAGE_SOURCES
   hv/guest_linux_boot.c
   hv/guest_layout.c
   lib/page_pool.c
+  lib/sha256.c
   lib/format.c
   lib/text_builder.c
   hv/log.c

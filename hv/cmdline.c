@@ -57,6 +57,7 @@ void hv_options_set_defaults(struct hv_options *options)
     options->debug_exit_port = 0;
     options->tick_ms = HV_TICK_MS_DEFAULT;
     options->guest_exit = GUEST_EXIT_POWEROFF;
+    options->deferred_count = 0;
     options->selftest_stack_overflow = false;
 }
 
@@ -329,6 +330,13 @@ static const struct option_handler option_handlers[] = {
     { "selftest", apply_selftest },
 };
 
+/* Parsed by hv/guest_life_options.c once the hypervisor's state exists. */
+static const char *const deferred_option_names[] = {
+    "on_heartbeat_loss", "on_triple_fault", "on_entry_failure", "heartbeat_attempts", "restart_limit",
+    "restart_window", "restart_backoff_ms", "heartbeat_interval", "exec_allow", "exec_allow_lock",
+    "module_sha256", "console_rate",
+};
+
 static void report_token(struct parser *parser, const char *before, struct text token,
                          const char *after)
 {
@@ -369,6 +377,18 @@ static void parse_option(struct parser *parser, struct text token)
             return;
         }
         handler->apply(parser, token, value);
+        return;
+    }
+    for (size_t index = 0; index < ARRAY_LENGTH(deferred_option_names); index++) {
+        if (!cmdline_text_equals(name, deferred_option_names[index]))
+            continue;
+        struct hv_options *options = parser->options;
+        if (options->deferred_count >= CMDLINE_DEFERRED_MAX) {
+            report_token(parser, "too many policy options: ", token, " (ignored)");
+            return;
+        }
+        options->deferred[options->deferred_count++] =
+            (struct cmdline_deferred_option){ name.start, value.start, name.length, has_value ? value.length : 0 };
         return;
     }
     report_token(parser, "unknown option ", token, " (ignored)");

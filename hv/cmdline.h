@@ -24,6 +24,14 @@ enum guest_exit_policy { GUEST_EXIT_POWEROFF = 0, GUEST_EXIT_CONSOLE };
 #define HV_TICK_MS_MIN 1
 #define HV_TICK_MS_MAX 1000
 
+/* An option another module parses (the guest's life: hv/guest_life_options.c),
+ * kept as views into the command line text, which must outlive the options. */
+struct cmdline_deferred_option {
+    const char *name, *value;
+    size_t name_length, value_length;
+};
+#define CMDLINE_DEFERRED_MAX 32
+
 struct hv_options {
     uint16_t console_port;      /* default 0x3F8 (com1) */
     uint32_t console_baud;      /* default 115200 */
@@ -32,6 +40,8 @@ struct hv_options {
     uint16_t debug_exit_port;   /* 0 = none; QEMU isa-debug-exit port, e.g. 0xf4 */
     uint32_t tick_ms;           /* the hypervisor's own tick (VMX-preemption timer), HV_TICK_MS_MIN..MAX */
     enum guest_exit_policy guest_exit; /* default GUEST_EXIT_POWEROFF */
+    unsigned deferred_count;    /* recovery policies, exec_allow, module_sha256, ... in command-line order */
+    struct cmdline_deferred_option deferred[CMDLINE_DEFERRED_MAX];
     bool selftest_stack_overflow;       /* selftest=stack-overflow (test suite only): overflow the boot stack */
 };
 
@@ -53,6 +63,10 @@ void hv_options_set_defaults(struct hv_options *options);
  *   console=com1|com2|com3|com4|0xPORT[,BAUD]   loglevel=0..4|error|warn|info|debug|trace
  *   panic=halt|poweroff|reboot                  debug_exit=0xPORT (0x0 = none)
  *   tick_ms=1..1000 (default 50)                guest_exit=poweroff|console
+ * and, kept in options->deferred for hv/guest_life_options.c (repeats allowed):
+ *   on_heartbeat_loss= on_triple_fault= on_entry_failure= heartbeat_attempts=
+ *   restart_limit= restart_window= restart_backoff_ms= heartbeat_interval=
+ *   exec_allow= exec_allow_lock= module_sha256= console_rate=
  *   selftest=stack-overflow (the test suite's proof of the boot stack's guard page)
  *
  * Sets *options to the defaults, then applies the options in order (the last

@@ -15,6 +15,7 @@
 #include "hv/guest_linux_boot.h"
 #include "hv/guest_modules.h"
 #include "hv/guest_multiboot.h"
+#include "hv/guest_recovery.h"
 #include "hv/idle.h"
 #include "hv/log.h"
 #include "hv/operator_console.h"
@@ -40,6 +41,11 @@ static struct page_pool pool;
 static struct ept ept;
 static struct guest_image image;
 static struct vcpu vcpu; /* the one virtual CPU */
+/* What a restart needs again (guest_relaunch): the boot information, its address,
+ * the entry state, and the pristine copy of module 0 (guest_layout.h). */
+static struct boot_info *launched_boot;
+static struct guest_entry_state launched_entry;
+static uint64_t launched_boot_info, pristine_physical, pristine_size;
 
 static void *identity_pointer(void *context, uint64_t physical, uint64_t length)
 {
@@ -303,7 +309,8 @@ const struct guest_end *guest_launch(struct boot_info *boot, const struct hv_opt
     log_info("guest service: shared region 0x%lx-0x%lx (status page, request slot, response slot), doorbell port 0x%x",
              (unsigned long)shared_region, (unsigned long)(shared_region + VIGIL_SHARED_REGION_SIZE - 1),
              VIGIL_DOORBELL_PORT);
-    operator_console_start(log_console(), service_instance());
+    operator_console_start(log_console(), service_instance(), guest_life_instance());
+    guest_recovery_service_started();
     if (additions_package.size)
         service_offer_additions(additions_package.address, additions_package.size, additions_package.version);
     if (capabilities->invept) {
@@ -328,5 +335,78 @@ const struct guest_end *guest_launch(struct boot_info *boot, const struct hv_opt
      * this is also the cost of booting up to the guest's first instruction. */
     log_info("launching the guest at TSC %lu", (unsigned long)cpu_read_tsc());
     log_set_buffered(true); /* from now on the timer drains the log: no exit waits for the line */
+    launched_boot = boot;
+    launched_entry = entry;
+    launched_boot_info = layout.boot_info;
+    pristine_physical = layout.image_copy;
+    pristine_size = module_size;
+    return vcpu_run(&vcpu);
+}
+
+/* Guest RAM from 1 MiB up (below it: the firmware's data), except the boot modules: the module 0 bytes are restored from the
+ * pristine copy, module 1 is read-only to the guest. */
+static void clear_guest_ram(const struct boot_info *boot)
+{
+    for (unsigned i = 0; i < boot->memmap.count; i++) {
+        const struct memmap_entry *entry = &boot->memmap.entries[i];
+        uint64_t start = entry->base < (1ull << 20) ? (1ull << 20) : entry->base;
+        uint64_t end = entry->base + entry->length;
+        if (entry->type != MEMMAP_RAM || start >= end)
+            continue;
+        while (start < end) {
+            uint64_t stop = end;
+            for (unsigned m = 0; m < boot->module_count; m++) {
+                uint64_t module_start = boot->modules[m].start & ~0xFFFull;
+                uint64_t module_end = (boot->modules[m].end + 0xFFF) & ~0xFFFull;
+                if (module_start <= start && module_end > start)
+                    start = module_end; /* inside a module: skip it */
+                else if (module_start > start && module_start < stop)
+                    stop = module_start;
+            }
+            if (start >= end || stop <= start)
+                continue; /* moved past a module: look again from there */
+            void *bytes = identity_pointer(0, start, stop - start);
+            if (bytes == 0) {
+                log_warn("restart: guest RAM 0x%lx-0x%lx is above 4 GiB: not cleared", (unsigned long)start,
+                         (unsigned long)end);
+                break;
+            }
+            memset(bytes, 0, (size_t)(stop - start));
+            start = stop;
+        }
+    }
+}
+
+const struct guest_end *guest_relaunch(void)
+{
+    const uint8_t *copy = pristine_size ? identity_pointer(0, pristine_physical, pristine_size) : 0;
+    if (launched_boot == 0 || copy == 0) {
+        log_error("restart: no pristine copy of module 0: the guest stays stopped");
+        return 0;
+    }
+    if (!guest_recovery_check_pristine(copy, pristine_size))
+        return 0;
+    guest_recovery_guest_starting();
+    struct boot_info *boot = launched_boot;
+    clear_guest_ram(boot);
+    const struct boot_module *module = &boot->modules[0];
+    memcpy(identity_pointer(0, module->start, pristine_size), copy, (size_t)pristine_size);
+    struct guest_memory_writer writer = { identity_pointer, 0 };
+    if (!guest_elf_load(&image, copy, (size_t)pristine_size, &writer))
+        panic("restart: copying the segments of the pristine image failed");
+    uint8_t *boot_info_page = identity_pointer(0, launched_boot_info, GUEST_BOOT_INFO_SIZE);
+    if (guest_multiboot1_build(boot_info_page, GUEST_BOOT_INFO_SIZE, (uint32_t)launched_boot_info, &boot->memmap,
+                               module->cmdline, "vigil " VIGIL_VERSION) == 0)
+        panic("restart: guest boot information does not fit in 0x%x bytes", GUEST_BOOT_INFO_SIZE);
+    vcpu_reset(&vcpu, &launched_entry);
+    service_guest_restarted();
+    if (vcpu.capabilities.invept) {
+        enum vmx_result result = vmx_invept(INVEPT_ALL_CONTEXTS, 0);
+        if (result != VMX_SUCCEEDED)
+            panic("INVEPT failed: %s", vmx_result_name(result));
+    }
+    guest_lifecycle_restarting();
+    log_info("restarting the guest from its pristine image (same layout, RAM cleared, a fresh vCPU) at TSC %lu",
+             (unsigned long)cpu_read_tsc());
     return vcpu_run(&vcpu);
 }

@@ -15,4 +15,10 @@ const struct guest_end *guest_launch(struct boot_info *boot, const struct hv_opt
                                      const struct vmx_capabilities *capabilities,
                                      const struct acpi_power_config *power, uint64_t tsc_frequency);
 
+/* Starts the guest launched before again (docs/lifecycle.md): the pristine copy
+ * of module 0 re-checked by SHA-256, guest RAM cleared, the image and the boot
+ * information rebuilt, a fresh vCPU, the service's shared region reset; then runs
+ * it until it ends. NULL (nothing touched) if the copy is missing or altered. */
+const struct guest_end *guest_relaunch(void);
+
 #endif

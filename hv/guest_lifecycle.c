@@ -2,6 +2,7 @@
 
 #include <stdarg.h>
 
+#include "hv/guest_recovery.h"
 #include "hv/guest_state_dump.h"
 #include "hv/log.h"
 #include "hv/msr_policy.h"
@@ -46,7 +47,8 @@ enum vmexit_action guest_stop_as(struct vcpu *vcpu, enum guest_service_event_kin
 
 enum vmexit_action guest_request_reset(struct vcpu *vcpu, const char *reason)
 {
-    return guest_stop(vcpu, "the guest asked for a machine reset: %s (vigil does not restart guests yet)", reason);
+    guest_recovery_reset_requested(); /* the recovery policy restarts it (docs/lifecycle.md) */
+    return guest_stop(vcpu, "the guest asked for a machine reset: %s", reason);
 }
 
 enum vmexit_action guest_powered_off(struct vcpu *vcpu, const char *how)
@@ -58,7 +60,14 @@ enum vmexit_action guest_powered_off(struct vcpu *vcpu, const char *how)
 
 enum vmexit_action guest_forced_off(struct vcpu *vcpu, bool reboot_requested)
 {
-    if (reboot_requested)
-        return guest_stop(vcpu, "forced off after the shutdown timeout (reboot requested; vigil does not restart guests)");
+    if (reboot_requested) {
+        guest_recovery_operator_restart(); /* hv_main starts it again */
+        return guest_stop(vcpu, "forced off after the shutdown timeout (reboot requested)");
+    }
     return guest_stop(vcpu, "forced off after the shutdown timeout");
+}
+
+void guest_lifecycle_restarting(void)
+{
+    ended = false; /* a restarted guest lives again */
 }

@@ -29,10 +29,12 @@ __attribute__((format(printf, 2, 3))) enum vmexit_action guest_stop(struct vcpu 
 /* guest_stop with the event kind the service reports (e.g. a triple fault). */
 enum vmexit_action guest_stop_as(struct vcpu *vcpu, enum guest_service_event_kind kind, const char *reason);
 /* The guest asked for a machine reset (0xCF9, keyboard controller, port 0x92, the
- * ACPI reset register): vigil owns the reset path. Today a clean stop with the
- * reason ("the guest asked for a machine reset: <reason> ..."); the one place where
- * a guest restart goes. */
+ * ACPI reset register): vigil owns the reset path. The guest stops ("the guest asked
+ * for a machine reset: <reason>") and the recovery policy restarts it under the
+ * restart-loop guard (docs/lifecycle.md). */
 enum vmexit_action guest_request_reset(struct vcpu *vcpu, const char *reason);
+/* A restart (hv/guest_launch.c guest_relaunch): the guest has not ended any more. */
+void guest_lifecycle_restarting(void);
 /* The guest asked to power off: "vigil: guest powered off (<how>)", counts. */
 enum vmexit_action guest_powered_off(struct vcpu *vcpu, const char *how);
 /* A forced shutdown (Shutdown with force) timed out: the guest is stopped. */

@@ -17,6 +17,7 @@
 #include "hv/clock.h"
 #include "hv/cmdline.h"
 #include "hv/guest_launch.h"
+#include "hv/guest_recovery.h"
 #include "hv/idle.h"
 #include "hv/log.h"
 #include "hv/multiboot.h"
@@ -172,6 +173,7 @@ void hv_main(uint32_t magic, uint32_t info_address)
         log_warn("command line: %s", cmdline_diagnostics.messages[i]);
     if (cmdline_diagnostics.dropped)
         log_warn("command line: %u more problems not shown", cmdline_diagnostics.dropped);
+    guest_recovery_configure(&options);
     log_info("console 0x%x at %lu baud, log level %s, panic policy %s", options.console_port,
              (unsigned long)options.console_baud, log_level_name(options.log_level), panic_policy_name(options.panic));
 
@@ -204,9 +206,19 @@ void hv_main(uint32_t magic, uint32_t info_address)
     if (!clock_init(tsc_frequency))
         log_warn("RTC: no valid date; the host wall clock starts at the Unix epoch");
 
+    if (!guest_recovery_measure(&boot_info))
+        hv_stop_after_guest("measured launch failed: the guest is not launched");
+    guest_recovery_guest_starting();
     const struct guest_end *end = guest_launch(&boot_info, &options, &capabilities, &power, tsc_frequency);
     if (!end)
         hv_power_off("no guest module given, nothing to run");
+    /* Restarts (docs/lifecycle.md): a policy, a guest reset or an operator's reboot. */
+    while (guest_recovery_restart_due()) {
+        const struct guest_end *next = guest_relaunch();
+        if (!next)
+            break; /* refused (the pristine copy changed): the guest stays stopped */
+        end = next;
+    }
     /* The guest has ended and its run loop returned: no VM exit is in progress. */
     idle_after_guest(end);
 }

@@ -86,7 +86,7 @@ static void host_power_off(void *context, bool reboot)
     hv_power_off("operator requested power off");
 }
 
-void operator_console_start(struct uart16550 *uart, struct guest_service *service)
+void operator_console_start(struct uart16550 *uart, struct guest_service *service, struct guest_life *life)
 {
     console_uart = uart;
     struct console_host host = {
@@ -98,6 +98,7 @@ void operator_console_start(struct uart16550 *uart, struct guest_service *servic
         .set_log_level = host_set_log_level,
         .power_off = host_power_off,
         .service = service,
+        .life = life,
     };
     console_init(&host, CONSOLE_MODE_HUMAN);
     started = true;

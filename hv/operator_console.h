@@ -6,7 +6,9 @@
 #include "drivers/uart16550/uart16550.h"
 #include "guest-svc/host/guest_service.h"
 
-void operator_console_start(struct uart16550 *uart, struct guest_service *service);
+struct guest_life;
+/* life: the audit trail, allow-list and policies the console shows (may be NULL). */
+void operator_console_start(struct uart16550 *uart, struct guest_service *service, struct guest_life *life);
 /* Feeds what the UART holds (bounded) to the console; returns the bytes read. */
 unsigned operator_console_receive(void);
 /* From the tick: lets the console print what arrived on its own. */

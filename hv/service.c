@@ -15,6 +15,9 @@
 
 static uint8_t service_storage[SERVICE_STORAGE_SIZE] __attribute__((aligned(64)));
 static struct guest_service *service;
+static const struct service_observer *observer;
+
+void service_set_observer(const struct service_observer *new_observer) { observer = new_observer; }
 static uint64_t region_physical;
 static struct vcpu *guest_vcpu;
 /* What platform_force_guest_off decided during the tick service_tick runs. */
@@ -49,6 +52,8 @@ static void platform_emit_event(void *context, const struct guest_service_event 
 {
     (void)context;
     operator_console_event(event);
+    if (observer && observer->event)
+        observer->event(event);
 }
 
 /* Called from inside guest_service_tick: note it, and service_tick returns it
@@ -118,16 +123,32 @@ uint32_t service_doorbell(void)
     return guest_service_doorbell(service);
 }
 
+void service_inject_nmi(void)
+{
+    if (guest_vcpu)
+        inject_nmi(guest_vcpu);
+}
+
 enum service_tick_result service_tick(void)
 {
     tick_result = SERVICE_GUEST_CONTINUES;
     if (service)
         guest_service_tick(service);
+    if (observer && observer->tick && observer->tick() && tick_result == SERVICE_GUEST_CONTINUES)
+        tick_result = SERVICE_POLICY_STOP_GUEST;
     return tick_result;
+}
+
+void service_guest_restarted(void)
+{
+    if (service)
+        guest_service_guest_restarted(service);
 }
 
 void service_guest_ended(enum guest_service_event_kind why, const char *detail)
 {
+    if (observer && observer->guest_ended)
+        observer->guest_ended(why, detail);
     if (service)
         guest_service_guest_stopped(service, why, detail);
 }

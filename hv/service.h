@@ -18,6 +18,7 @@ enum service_tick_result {
     SERVICE_GUEST_CONTINUES = 0,
     SERVICE_FORCE_GUEST_OFF,         /* a forced shutdown timed out: end the guest */
     SERVICE_FORCE_GUEST_OFF_REBOOT,  /* the same, and the shutdown asked for a reboot */
+    SERVICE_POLICY_STOP_GUEST,       /* a recovery policy (heartbeat loss) stops the guest for a restart */
 };
 
 /* Starts the service on the shared region (host pointer = guest-physical address,
@@ -32,8 +33,22 @@ struct guest_service *service_instance(void);
 void service_cpuid_shared_region(uint32_t registers[4]);
 /* The doorbell (OUT to the port or VMCALL): returns the VIGIL_DOORBELL_* result. */
 uint32_t service_doorbell(void);
+/* Who acts on the guest's life (hv/guest_recovery.c registers itself, so the
+ * service does not depend on it): told of every event, asked on every tick
+ * whether a policy wants the running guest stopped, told when the guest ended. */
+struct service_observer {
+    void (*event)(const struct guest_service_event *event);
+    bool (*tick)(void); /* true: stop the guest for a restart */
+    void (*guest_ended)(enum guest_service_event_kind why, const char *detail);
+};
+void service_set_observer(const struct service_observer *observer);
+/* An NMI into the guest's vCPU on the next entry (recovery policy nmi). */
+void service_inject_nmi(void);
 /* The timer tick, between VM exits and in the idle loop after the guest ended. */
 enum service_tick_result service_tick(void);
+/* The guest starts again: the shared region as at the first launch (the service
+ * keeps what the operator knew). */
+void service_guest_restarted(void);
 /* The guest has ended (powered off, stopped, forced off): tell the service. */
 void service_guest_ended(enum guest_service_event_kind why, const char *detail);
 

@@ -281,3 +281,24 @@ void vcpu_setup(struct vcpu *vcpu, const struct vmx_capabilities *capabilities, 
     vcpu->registers.rbx = entry->ebx;
     vcpu->registers.rsi = entry->esi;
 }
+
+void vcpu_reset(struct vcpu *vcpu, const struct guest_entry_state *entry)
+{
+    /* VMCLEAR puts the VMCS back in the clear launch state, so the next entry is a
+     * VMLAUNCH (SDM Vol. 3C §25.11.3); then every field is written again. */
+    vmx_require_success("VMCLEAR", vmx_clear(&vcpu->vmcs_physical));
+    vmx_require_success("VMPTRLD", vmx_pointer_load(&vcpu->vmcs_physical));
+    memset(&vcpu->registers, 0, sizeof vcpu->registers);
+    vcpu->launched = false;
+    vcpu->external_interrupt_queued = false;
+    vcpu->exit_reason = 0;
+    vcpu->exit_entry_failed = false;
+    vcpu->exit_qualification = 0;
+    setup_controls(vcpu);
+    setup_host_state(vcpu);
+    setup_guest_state(vcpu, entry);
+    vcpu->registers.rax = entry->eax;
+    vcpu->registers.rbx = entry->ebx;
+    if (vcpu->cpuid_has_xsave) /* XCR0 is the guest's (hv/vmexit_handlers.c): back to its reset value */
+        __asm__ volatile("xsetbv" : : "c"(0), "a"(1u), "d"(0u));
+}

@@ -63,6 +63,10 @@ void vcpu_setup(struct vcpu *vcpu, const struct vmx_capabilities *capabilities, 
                 uint64_t ept_pointer, uint32_t preemption_timer_ticks, const struct guest_entry_state *entry);
 
 /* Marks ports [port, port + count) as exiting in the I/O bitmap. */
+/* A fresh vCPU for a restarted guest: the same VMCS, bitmaps and EPT, every field
+ * written again as vcpu_setup did, registers cleared, the next entry a VMLAUNCH. */
+void vcpu_reset(struct vcpu *vcpu, const struct guest_entry_state *entry);
+
 void vcpu_intercept_io_ports(struct vcpu *vcpu, uint16_t port, unsigned count);
 
 /* Guest register access and instruction completion for exit handlers (hv/vcpu_registers.c). */

@@ -2,6 +2,7 @@
 
 #include "arch/x86_64/vmx_entry.h"
 #include "hv/bench_hooks.h"
+#include "hv/guest_lifecycle.h"
 #include "hv/timer.h"
 #include "hv/vmexit.h"
 
@@ -22,6 +23,8 @@ static enum vmexit_action run_due_timer_work(struct vcpu *vcpu)
         return guest_forced_off(vcpu, false);
     case SERVICE_FORCE_GUEST_OFF_REBOOT:
         return guest_forced_off(vcpu, true);
+    case SERVICE_POLICY_STOP_GUEST:
+        return guest_stop(vcpu, "stopped by the recovery policy for a restart");
     }
     return VMEXIT_RESUME_GUEST;
 }

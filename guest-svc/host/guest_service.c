@@ -208,6 +208,36 @@ void guest_service_guest_stopped(struct guest_service *service, enum guest_servi
     gs_mark_stopped(service);
 }
 
+void guest_service_guest_restarted(struct guest_service *service)
+{
+    if (service->running)
+        gs_mark_stopped(service);
+    char package_version[VIGIL_ADDITIONS_VERSION_MAX];
+    gs_copy_from_guest(package_version, service->status->additions_package_version, sizeof(package_version));
+    package_version[sizeof(package_version) - 1] = '\0';
+    uint32_t failure_interval = service->monitor.failure_interval_ms;
+    /* The shared region starts over as at the first launch; what the operator knew
+     * stays: the cached registration, the statistics, time sync, the package offer. */
+    zero_guest((volatile uint8_t *)service->status - VIGIL_STATUS_PAGE_OFFSET, VIGIL_SHARED_REGION_SIZE);
+    service->running = true;
+    service->registered = false;
+    service->registration_seen = false;
+    service->sampled_period_ms = 0;
+    service->time_sequence = 0;
+    service->kill_sequence = 0;
+    uint64_t now = gs_now(service);
+    heartbeat_monitor_init(&service->monitor, now);
+    heartbeat_monitor_set_failure_interval(&service->monitor, failure_interval);
+    service->status->magic = VIGIL_STATUS_MAGIC;
+    service->status->abi_version = VIGIL_ABI_VERSION;
+    service->status->region_size = VIGIL_SHARED_REGION_SIZE;
+    service->host_flags &= VIGIL_HOST_FLAG_TIME_SYNC;
+    gs_refresh_time(service, now);
+    gs_write_host_flags(service);
+    if (service->package_offered)
+        guest_service_offer_additions(service, service->package_address, service->package_size, package_version);
+}
+
 /* ---- Additions package ------------------------------------------------------------- */
 
 void guest_service_offer_additions(struct guest_service *service, uint64_t guest_physical, uint32_t size,

@@ -37,6 +37,11 @@ uint32_t guest_service_doorbell(struct guest_service *service);
 /* The guest is gone (powered off, triple fault, stopped): running requests
  * complete with VM_E_VM_NOT_RUNNING; properties stay readable (cached). */
 void guest_service_guest_stopped(struct guest_service *service, enum guest_service_event_kind why, const char *detail);
+/* The guest starts again (a restart, docs/lifecycle.md): the shared region is
+ * initialised as at the first launch, requests still queued fail with
+ * VM_E_VM_NOT_RUNNING; the last known registration (until the Additions register
+ * again), the statistics, the failure interval, time sync and the package offer stay. */
+void guest_service_guest_restarted(struct guest_service *service);
 
 /* Offers an Additions package (read-only guest memory) for InstallAdditions. */
 void guest_service_offer_additions(struct guest_service *service, uint64_t guest_physical, uint32_t size,

@@ -22,6 +22,7 @@ enum guest_service_event_kind {
     GUEST_EVENT_GUEST_SHUTDOWN,   /* the guest powered off or announced its shutdown */
     GUEST_EVENT_TRIPLE_FAULT,
     GUEST_EVENT_HEARTBEAT_ANOMALY, /* counter went backwards or jumped absurdly */
+    GUEST_EVENT_POLICY_ACTION,     /* vigil applied a recovery policy (docs/lifecycle.md); emitted by hv */
     GUEST_EVENT_KIND_COUNT,
 };
 struct guest_service_event {

@@ -24,6 +24,11 @@ const struct console_command console_commands[COMMAND_COUNT] = {
     [COMMAND_PING] = {"ping", "ping", "a round trip to the guest Additions", true},
     [COMMAND_POWEROFF] = {"poweroff", "poweroff [--reboot]",
                           "end vigil: power the machine off (or reset it); a running guest is cut off", false},
+    [COMMAND_POLICY] = {"policy", "policy [set NAME VALUE]", "recovery policies: show, or set one", false},
+    [COMMAND_AUDIT] = {"audit", "audit [COUNT] [since SEQ]", "the audit trail of requests and policy actions",
+                       false},
+    [COMMAND_ALLOWLIST] = {"allowlist", "allowlist [add PATH[,PATH]... | lock]",
+                           "the exec allow-list: show, widen (until locked), lock", false},
 };
 
 static const char *const log_level_names[] = {"error", "warn", "info", "debug", "trace"};
@@ -128,6 +133,7 @@ static void run_status(struct console *console, struct console_request *request,
     bool_property(console, "time_sync", guest_service_is_time_sync_enabled);
     if (full)
         bool_property(console, "can_shutdown", guest_service_can_shutdown);
+    console_lifecycle_fields(console);
     console_result_end(console);
 }
 
@@ -338,15 +344,23 @@ void console_run(struct console *console, struct console_slot *slot, struct cons
     case COMMAND_LOG: run_log(console, request); break;
     case COMMAND_MODE: run_mode(console, request); break;
     case COMMAND_POWEROFF: run_poweroff(console, request); break;
+    case COMMAND_POLICY: console_run_policy(console, request); break;
+    case COMMAND_AUDIT: console_run_audit(console, request); break;
+    case COMMAND_ALLOWLIST: console_run_allowlist(console, request); break;
     case COMMAND_EXEC:
+        if (!console_exec_allowed(console, request))
+            break;
+        /* fall through */
     case COMMAND_SHUTDOWN:
     case COMMAND_PARAM:
     case COMMAND_ADDITIONS:
     case COMMAND_PING:
-        if (slot == NULL)
+        if (slot == NULL) {
             console_reply_status(console, &request->target, VIGIL_E_BUSY);
-        else
-            console_submit(console, slot);
+            break;
+        }
+        slot->audit_sequence = console->audit_current; /* completed with the guest's answer */
+        console_submit(console, slot);
         break;
     default:
         break;

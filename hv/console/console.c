@@ -86,15 +86,33 @@ static void handle_line(struct console *console)
     const char *line = line_editor_line(&console->editor, &length);
     struct console_slot *slot = console_slot_free(console);
     struct console_request *request = slot != NULL ? &slot->request : &console->scratch;
-    bool parsed;
-    if (console->mode == CONSOLE_MODE_JSON) {
-        if (blank(line, length))
-            return;
-        parsed = console_parse_json(console, line, length, request);
-    } else
-        parsed = console_parse_human(console, line, length, request);
-    if (parsed)
-        console_run(console, slot, request);
+    if (blank(line, length))
+        return;
+    console->audit_current = 0;
+    bool parsed = console->mode == CONSOLE_MODE_JSON ? console_parse_json(console, line, length, request)
+                                                     : console_parse_human(console, line, length, request);
+    /* Every line counts against the limit, bad ones too; a refused one is counted,
+     * not audited, so a flood cannot wash the audit trail away. */
+    struct guest_life *life = console->host.life;
+    bool admitted = life == NULL || rate_limit_admit(&life->console_rate, now_ms(console));
+    if (!parsed) {
+        if (admitted)
+            console_audit_invalid(console, request, line, length);
+        return;
+    }
+    if (!admitted) {
+        char text[96];
+        format_string(text, sizeof text, "more than %lu console requests in one second: request dropped",
+                      (unsigned long)life->console_rate.per_second);
+        console_reply_refused(console, &request->target, VIGIL_E_RATE_LIMITED, text);
+        return;
+    }
+    console_audit_begin(console, request, line, length);
+    console_run(console, slot, request);
+    if (slot != NULL && slot->active && slot->audit_sequence == console->audit_current)
+        console->audit_current = 0; /* in flight: completed by its callback */
+    else
+        console_audit_finish(console, VIGIL_S_OK, NULL); /* answered without a reply helper (human help) */
 }
 
 void console_input_byte(uint8_t byte)

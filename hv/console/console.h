@@ -17,6 +17,7 @@
 #include <stdint.h>
 
 #include "guest-svc/host/guest_service.h"
+#include "hv/guest_life.h"
 
 enum console_mode {
     CONSOLE_MODE_HUMAN = 0,
@@ -45,6 +46,10 @@ struct console_host {
     void (*power_off)(void *context, bool reboot);
     /* The guest service the commands drive. NULL: no guest (VM_E_VM_NOT_RUNNING). */
     struct guest_service *service;
+    /* Audit trail, exec allow-list, recovery policies, request limit, boot record
+     * (docs/lifecycle.md). NULL: no audit, no limit, every program allowed, and
+     * policy/audit/allowlist answer E_NOTIMPL. */
+    struct guest_life *life;
 };
 
 /* Starts (or restarts: in-flight requests are forgotten) the console and prints

@@ -38,6 +38,9 @@ enum console_command_id {
     COMMAND_MODE,
     COMMAND_PING,
     COMMAND_POWEROFF,
+    COMMAND_POLICY,
+    COMMAND_AUDIT,
+    COMMAND_ALLOWLIST,
     COMMAND_COUNT,
 };
 
@@ -50,6 +53,8 @@ enum console_action {
     ACTION_OFF,
     ACTION_STATUS,
     ACTION_INSTALL,
+    ACTION_ADD,
+    ACTION_LOCK,
 };
 
 /* Who a reply goes to: a JSON id (or null), or a human-mode request number. */
@@ -74,9 +79,12 @@ struct console_request {
     const char *reason;
     /* param get/set, help CMD */
     const char *name, *value;
-    /* heartbeat interval (ms), kill ID, log level */
+    /* heartbeat interval (ms), kill ID, log level, audit: how many entries */
     bool has_number;
     uint64_t number;
+    /* audit: entries after this sequence */
+    bool has_since;
+    uint64_t since;
     enum console_mode mode;
     size_t arena_used;
     char arena[CONSOLE_LINE_MAX + 2];
@@ -88,6 +96,7 @@ struct console_slot {
     bool service_id_known;
     uint32_t service_request_id;
     uint64_t sequence;                    /* submission order (kill without ID: the latest) */
+    uint64_t audit_sequence;              /* its audit entry, completed with the final status */
     struct console *console;
     struct guest_service_callbacks callbacks;
     uint64_t names;                       /* param list: names received */
@@ -102,6 +111,7 @@ struct console {
     bool prompt_visible;
     uint64_t next_number;                 /* human-mode request numbers */
     uint64_t next_sequence;
+    uint64_t audit_current;               /* the synchronous request's audit entry, 0 once completed */
     struct line_editor editor;
     struct json_writer writer;
     char writer_buffer[256];
@@ -134,6 +144,9 @@ void console_field_unavailable(struct console *console, const char *key, uint32_
 void console_reply_ok(struct console *console, const struct console_target *target, const char *human_text);
 /* An HRESULT error: human "error: NAME (0x%08X): sentence"; JSON with message. */
 void console_reply_status(struct console *console, const struct console_target *target, uint32_t status);
+/* A refusal with its own explanation: human "error: NAME (0x%08X): text"; JSON status and message text. */
+void console_reply_refused(struct console *console, const struct console_target *target, uint32_t status,
+                           const char *text);
 /* Bad input: human "error: text" (or the text itself if it starts with "usage:"); JSON E_INVALIDARG. */
 void console_reply_invalid(struct console *console, const struct console_target *target, const char *text);
 const char *console_status_name(uint32_t status);
@@ -150,6 +163,23 @@ int console_command_lookup(const char *name); /* enum console_command_id or -1 *
 /* Runs a parsed request. slot: the free slot the request was parsed into (an
  * asynchronous command takes it), or NULL if none was free (request is scratch). */
 void console_run(struct console *console, struct console_slot *slot, struct console_request *request);
+
+/* ---- commands_lifecycle.c: policy, audit, allowlist; the exec allow-list check;
+ * the audit trail of every request (docs/lifecycle.md) */
+void console_run_policy(struct console *console, struct console_request *request);
+void console_run_audit(struct console *console, struct console_request *request);
+void console_run_allowlist(struct console *console, struct console_request *request);
+/* status/guest: boot count, last stop, module digests (nothing without host.life). */
+void console_lifecycle_fields(struct console *console);
+/* False after replying E_ACCESSDENIED (and auditing why) if the program is not allowed. */
+bool console_exec_allowed(struct console *console, struct console_request *request);
+/* Opens the audit entry of a parsed request (console->audit_current). */
+void console_audit_begin(struct console *console, struct console_request *request, const char *line, size_t length);
+/* Completes console->audit_current, if open, with status. */
+void console_audit_finish(struct console *console, uint32_t status, const char *detail);
+/* A line that did not parse: one audit entry, already complete. */
+void console_audit_invalid(struct console *console, const struct console_request *request, const char *line,
+                           size_t length);
 
 /* ---- parse_human.c / parse_json.c: fill request; false after replying with the
  * error (or, for a blank human line, without any reply). */

@@ -142,6 +142,7 @@ static void json_status(struct console *console, uint32_t status)
 
 void console_result_begin(struct console *console, const struct console_target *target)
 {
+    console_audit_finish(console, VIGIL_S_OK, NULL);
     if (console->mode != CONSOLE_MODE_JSON)
         return;
     console_json_begin(console, target);
@@ -216,6 +217,7 @@ void console_field_unavailable(struct console *console, const char *key, uint32_
 
 void console_reply_ok(struct console *console, const struct console_target *target, const char *human_text)
 {
+    console_audit_finish(console, VIGIL_S_OK, NULL);
     if (console->mode == CONSOLE_MODE_JSON) {
         console_json_begin(console, target);
         json_status(console, VIGIL_S_OK);
@@ -231,6 +233,14 @@ void console_reply_status(struct console *console, const struct console_target *
     const char *message = vigil_status_message(status);
     if (message == NULL)
         message = "unknown status";
+    console_audit_finish(console, status, NULL); /* the name says it all */
+    console_reply_refused(console, target, status, message);
+}
+
+void console_reply_refused(struct console *console, const struct console_target *target, uint32_t status,
+                           const char *message)
+{
+    console_audit_finish(console, status, status != VIGIL_S_OK ? message : NULL);
     if (console->mode == CONSOLE_MODE_JSON) {
         console_json_begin(console, target);
         json_status(console, status);
@@ -240,12 +250,13 @@ void console_reply_status(struct console *console, const struct console_target *
         return;
     }
     console_printf(console, "error: %s (0x%08X): ", console_status_name(status), (unsigned)status);
-    console_print(console, message);
+    console_print_sanitized(console, message, strlen(message));
     console_print(console, "\n");
 }
 
 void console_reply_invalid(struct console *console, const struct console_target *target, const char *text)
 {
+    console_audit_finish(console, VIGIL_E_INVALIDARG, text);
     if (console->mode == CONSOLE_MODE_JSON) {
         console_json_begin(console, target);
         json_status(console, VIGIL_E_INVALIDARG);

@@ -182,6 +182,53 @@ static bool parse_param(struct console *console, struct console_request *request
     return true;
 }
 
+static bool parse_policy(struct console *console, struct console_request *request, int count, const char **tokens)
+{
+    if (count == 1) {
+        request->action = ACTION_LIST;
+        return true;
+    }
+    if (count != 4 || strcmp(tokens[1], "set") != 0)
+        return usage(console, request);
+    request->action = ACTION_SET;
+    request->name = tokens[2];
+    request->value = tokens[3];
+    return true;
+}
+
+static bool parse_audit(struct console *console, struct console_request *request, int count, const char **tokens)
+{
+    int i = 1;
+    if (i < count && strcmp(tokens[i], "since") != 0) {
+        if (!console_parse_uint(tokens[i], AUDIT_LOG_CAPACITY, &request->number) || request->number == 0)
+            return invalid(console, request, "audit: bad count '%s' (1..128)", tokens[i]);
+        request->has_number = true;
+        i++;
+    }
+    if (i < count) {
+        if (strcmp(tokens[i], "since") != 0 || i + 2 != count)
+            return usage(console, request);
+        if (!console_parse_uint(tokens[i + 1], CONSOLE_JSON_ID_MAX, &request->since))
+            return invalid(console, request, "audit: bad sequence '%s'", tokens[i + 1]);
+        request->has_since = true;
+    }
+    return true;
+}
+
+static bool parse_allowlist(struct console *console, struct console_request *request, int count, const char **tokens)
+{
+    if (count == 1)
+        request->action = ACTION_LIST;
+    else if (count == 2 && strcmp(tokens[1], "lock") == 0)
+        request->action = ACTION_LOCK;
+    else if (count == 3 && strcmp(tokens[1], "add") == 0) {
+        request->action = ACTION_ADD;
+        request->value = tokens[2];
+    } else
+        return usage(console, request);
+    return true;
+}
+
 static bool parse_arguments(struct console *console, struct console_request *request, int count, const char **tokens)
 {
     switch (request->command) {
@@ -214,6 +261,12 @@ static bool parse_arguments(struct console *console, struct console_request *req
         return parse_shutdown(console, request, count, tokens);
     case COMMAND_PARAM:
         return parse_param(console, request, count, tokens);
+    case COMMAND_POLICY:
+        return parse_policy(console, request, count, tokens);
+    case COMMAND_AUDIT:
+        return parse_audit(console, request, count, tokens);
+    case COMMAND_ALLOWLIST:
+        return parse_allowlist(console, request, count, tokens);
     case COMMAND_TIMESYNC:
         if (count == 1 || (count == 2 && strcmp(tokens[1], "status") == 0))
             request->action = ACTION_STATUS;

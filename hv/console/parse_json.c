@@ -16,6 +16,9 @@ static const char *const allowed_keys[COMMAND_COUNT][6] = {
     [COMMAND_LOG] = {"level"},
     [COMMAND_MODE] = {"mode"},
     [COMMAND_POWEROFF] = {"reboot"},
+    [COMMAND_POLICY] = {"action", "name", "value"},
+    [COMMAND_AUDIT] = {"count", "since"},
+    [COMMAND_ALLOWLIST] = {"action", "value"},
 };
 
 struct json_context {
@@ -249,6 +252,31 @@ static bool parse_command(struct json_context *context)
     }
     case COMMAND_LOG:
         return get_uint(context, "level", 4, &request->has_number, &request->number);
+    case COMMAND_POLICY: {
+        static const char *const words[] = {"show", "set", NULL};
+        static const enum console_action actions[] = {ACTION_LIST, ACTION_SET};
+        if (!get_action(context, words, actions, ACTION_LIST))
+            return false;
+        if (request->action == ACTION_LIST)
+            return member(context, "name") < 0 && member(context, "value") < 0
+                       ? true
+                       : reject(context, "'show' takes no %s", "name or value");
+        return get_string(context, "name", true, &request->name) && get_string(context, "value", true, &request->value);
+    }
+    case COMMAND_AUDIT:
+        if (!get_uint(context, "count", AUDIT_LOG_CAPACITY, &request->has_number, &request->number) ||
+            !get_uint(context, "since", CONSOLE_JSON_ID_MAX, &request->has_since, &request->since))
+            return false;
+        return request->has_number && request->number == 0 ? reject(context, "'%s' must be 1..128", "count") : true;
+    case COMMAND_ALLOWLIST: {
+        static const char *const words[] = {"show", "add", "lock", NULL};
+        static const enum console_action actions[] = {ACTION_LIST, ACTION_ADD, ACTION_LOCK};
+        if (!get_action(context, words, actions, ACTION_LIST))
+            return false;
+        if (request->action == ACTION_ADD)
+            return get_string(context, "value", true, &request->value);
+        return member(context, "value") < 0 ? true : reject(context, "only 'add' takes a %s", "value");
+    }
     case COMMAND_POWEROFF:
         return get_bool(context, "reboot", &request->reboot);
     case COMMAND_MODE: {

@@ -189,6 +189,10 @@ static void on_complete(void *context, const struct guest_service_result *result
     if (!slot->active || result == NULL)
         return;
     const struct console_target *target = &slot->request.target;
+    /* The replies below complete this request's audit entry, not the one of a
+     * request being run now (a kill can complete an exec from inside). */
+    uint64_t interrupted_audit = console->audit_current;
+    console->audit_current = slot->audit_sequence;
     console_async_begin(console);
     flush_streams(console, slot);
     if (slot->request.command == COMMAND_EXEC) {
@@ -228,6 +232,8 @@ static void on_complete(void *context, const struct guest_service_result *result
         };
         console_reply_ok(console, target, done[slot->request.command]);
     }
+    console_audit_finish(console, result->status, NULL); /* exec: its exit code line is no reply */
+    console->audit_current = interrupted_audit == slot->audit_sequence ? 0 : interrupted_audit;
     slot->active = false;
 }
 

@@ -66,7 +66,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (size == 0)
         return 0;
     enum console_mode mode = (data[0] & 1) ? CONSOLE_MODE_JSON : CONSOLE_MODE_HUMAN;
-    fake_host_init_console(mode);
+    fake_host_reset();
+    /* with the audit trail, the allow-list and the request limit (bit 3: without) */
+    static struct guest_life life;
+    struct recovery_config config;
+    recovery_config_defaults(&config);
+    guest_life_init(&life, &config, 20);
+    struct console_host host = *fake_host();
+    host.life = (data[0] & 8) ? NULL : &life;
+    console_init(&host, mode);
     fake_service.registered = (data[0] & 2) == 0;
     if (data[0] & 4)
         fake_service.submit_status = VIGIL_E_BUSY;

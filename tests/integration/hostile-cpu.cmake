@@ -71,6 +71,10 @@ foreach(reset cf9 kbc 92)
     --reject-guest "hostile: FAIL"
     --expect-guest "^hostile: resetting through reset-${reset}"
     --expect "vigil: guest stopped: the guest asked for a machine reset: ${reason_${reset}}"
+    # a reset restarts the guest (docs/lifecycle.md); this one resets at once every
+    # time, so the restart-loop guard keeps it off after three restarts
+    --expect "vigil: restarting the guest from its pristine image"
+    --expect "vigil: warning: recovery: guest reset=hold-off: restart loop: 3 restarts within 300 s"
     --expect "vigil: power off: the guest stopped")
 endforeach()
 

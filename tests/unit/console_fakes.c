@@ -318,6 +318,7 @@ const char *guest_service_event_name(enum guest_service_event_kind kind)
     case GUEST_EVENT_GUEST_SHUTDOWN: return "guest-shutdown";
     case GUEST_EVENT_TRIPLE_FAULT: return "triple-fault";
     case GUEST_EVENT_HEARTBEAT_ANOMALY: return "heartbeat-anomaly";
+    case GUEST_EVENT_POLICY_ACTION: return "policy-action";
     case GUEST_EVENT_KIND_COUNT: break;
     }
     return NULL;

@@ -215,7 +215,7 @@ static void test_timesync_stats_log_help_mode(void **state)
     request("{\"id\":5,\"cmd\":\"help\"}",
             "{\"id\":5,\"status\":0,\"status_name\":\"S_OK\",\"result\":{\"commands\":[\"help\",\"status\",\"guest\","
             "\"heartbeat\",\"exec\",\"kill\",\"shutdown\",\"param\",\"timesync\",\"additions\",\"stats\",\"log\","
-            "\"mode\",\"ping\",\"poweroff\"]}}\n");
+            "\"mode\",\"ping\",\"poweroff\",\"policy\",\"audit\",\"allowlist\"]}}\n");
     request("{\"id\":6,\"cmd\":\"mode\",\"mode\":\"json\"}",
             "{\"id\":6,\"status\":0,\"status_name\":\"S_OK\",\"result\":{\"mode\":\"json\"}}\n");
     request("   ", ""); /* blank lines are ignored */

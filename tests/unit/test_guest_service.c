@@ -341,6 +341,26 @@ static void test_properties_cached_after_guest_stopped(void **state)
     assert_int_equal(fake.event_count, events);
 }
 
+static void test_restart_keeps_what_the_operator_knew(void **state)
+{
+    (void)state;
+    assert_int_equal(guest_service_set_heartbeat_failure_interval(service, 4000), VIGIL_S_OK);
+    guest_service_guest_stopped(service, GUEST_EVENT_TRIPLE_FAULT, "triple fault");
+    fake_status()->heartbeat_counter = 77; /* the old guest's leftovers */
+    guest_service_guest_restarted(service);
+    assert_true(guest_service_guest_running(service));
+    assert_false(guest_service_additions_registered(service));
+    assert_int_equal(fake_status()->magic, VIGIL_STATUS_MAGIC);
+    assert_int_equal(fake_status()->heartbeat_counter, 0);
+    char text[64];
+    assert_int_equal(guest_service_additions_version(service, text, sizeof(text)), VIGIL_S_OK);
+    assert_string_equal(text, "1.2.3"); /* last known until the Additions register again */
+    struct heartbeat_report report;
+    guest_service_heartbeat_report(service, &report);
+    assert_int_equal(report.failure_interval_ms, 4000);
+    assert_false(report.started);
+}
+
 static void test_can_shutdown_conditions(void **state)
 {
     (void)state;
@@ -505,6 +525,7 @@ static void test_status_names_and_messages(void **state)
     assert_string_equal(guest_service_event_name(GUEST_EVENT_GUEST_SHUTDOWN), "guest-shutdown");
     assert_string_equal(guest_service_event_name(GUEST_EVENT_ADDITIONS_REGISTERED), "additions-registered");
     assert_string_equal(guest_service_event_name(GUEST_EVENT_HEARTBEAT_ANOMALY), "heartbeat-anomaly");
+    assert_string_equal(guest_service_event_name(GUEST_EVENT_POLICY_ACTION), "policy-action");
 }
 
 static void test_statistics_ticks_and_doorbells(void **state)
@@ -541,6 +562,7 @@ int main(void)
         T(test_properties_before_registration),
         R(test_properties_truncate_to_buffer),
         R(test_properties_cached_after_guest_stopped),
+        R(test_restart_keeps_what_the_operator_knew),
         R(test_can_shutdown_conditions),
         R(test_heartbeat_events),
         R(test_heartbeat_declared_period_and_interval),

@@ -503,6 +503,10 @@ void service_guest_ended(enum guest_service_event_kind why, const char *detail)
 
 /* ---- all -------------------------------------------------------------------- */
 
+/* hv/guest_recovery.h: what the run loop and the reset port tell the recovery policies. */
+void guest_recovery_reset_requested(void) { fake_service.reset_requests++; }
+void guest_recovery_operator_restart(void) { fake_service.operator_restarts++; }
+
 void fake_reset_all(void)
 {
     memset(&the_vcpu, 0, sizeof the_vcpu); /* no queued interrupt either: the queue is the vCPU's */

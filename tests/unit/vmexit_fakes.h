@@ -117,6 +117,8 @@ struct fake_service {
     unsigned ended;                 /* service_guest_ended() calls */
     enum guest_service_event_kind ended_kind;
     char ended_detail[256];
+    unsigned reset_requests;        /* guest_recovery_reset_requested() calls (hv/guest_recovery.h) */
+    unsigned operator_restarts;     /* guest_recovery_operator_restart() calls */
 };
 extern struct fake_service fake_service;
 

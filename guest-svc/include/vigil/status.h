@@ -22,6 +22,7 @@
 #define VIGIL_E_NOT_FOUND 0x80070490u          /* HRESULT_FROM_WIN32(ERROR_NOT_FOUND): no such parameter */
 #define VIGIL_E_BUSY 0x800700AAu               /* HRESULT_FROM_WIN32(ERROR_BUSY): request queue full */
 #define VIGIL_E_PROTOCOL 0x800706BEu           /* HRESULT_FROM_WIN32(RPC_S_CALL_FAILED): malformed reply */
+#define VIGIL_E_RATE_LIMITED 0x800706BBu       /* HRESULT_FROM_WIN32(RPC_S_SERVER_TOO_BUSY): console request limit */
 #define VIGIL_ERROR_MACHINE_LOCKED 0x800704F7u /* the guest vetoed the shutdown */
 #define VIGIL_VM_E_TIMED_OUT 0xA0040202u
 #define VIGIL_VM_E_VM_NOT_RUNNING 0xA0040206u
@@ -42,6 +43,7 @@
     X(VIGIL_E_NOT_FOUND, "E_NOT_FOUND", "no such parameter")                                       \
     X(VIGIL_E_BUSY, "E_BUSY", "the request queue is full")                                         \
     X(VIGIL_E_PROTOCOL, "E_PROTOCOL", "the guest Additions sent a malformed reply")                \
+    X(VIGIL_E_RATE_LIMITED, "E_RATE_LIMITED", "too many console requests this second; retry later") \
     X(VIGIL_ERROR_MACHINE_LOCKED, "ERROR_MACHINE_LOCKED", "the guest refused to shut down")        \
     X(VIGIL_VM_E_TIMED_OUT, "VM_E_TIMED_OUT", "the operation timed out")                           \
     X(VIGIL_VM_E_VM_NOT_RUNNING, "VM_E_VM_NOT_RUNNING", "the virtual machine is not running")      \

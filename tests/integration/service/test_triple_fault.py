@@ -33,7 +33,8 @@ def test_after_the_triple_fault(s):
     assert status["is_heartbeating"] is False, dumps(status)
     s.expect(st.VM_E_VM_NOT_RUNNING, "exec", argv=["echo", "after"])
     s.expect(st.VM_E_VM_NOT_RUNNING, "param", action="get", name="x")
-    assert not [e for e in s.con.events if e["event"] not in ("heartbeat-stopped", "additions-registered")], \
+    assert not [e for e in s.con.events if e["event"] not in ("heartbeat-stopped", "additions-registered",
+                                                                "policy-action")], \
         s.con.events
 
 
