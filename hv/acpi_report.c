@@ -42,8 +42,9 @@ static void report_madt(const struct acpi_madt_info *madt, uint64_t address)
 void acpi_report(const struct acpi_discovery *found, const struct acpi_power_config *power, const char *failure)
 {
     if (found->rsdp_source == ACPI_RSDP_NOT_FOUND) {
-        log_warn("ACPI: no RSDP (boot information, EBDA, BIOS area): CPU count unknown (vigil uses the boot CPU "
-                 "only), power-off and reset fall back to the emulator and legacy ports");
+        log_warn("ACPI: no valid RSDP (boot loader tag, EBDA, BIOS area): CPU count unknown (vigil uses the boot "
+                 "CPU only), no PM timer; power-off falls back to the emulator ports, reset to port 0xCF9 and the "
+                 "keyboard controller");
         return;
     }
     log_info("ACPI: RSDP revision %u at 0x%lx from %s, root table %s", found->rsdp_revision,

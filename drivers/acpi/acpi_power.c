@@ -98,6 +98,7 @@ static const char *walk_tables(uint64_t rsdp_hint, struct acpi_fadt_info *fadt, 
     const uint8_t *rsdp = find_rsdp(rsdp_hint, &found->rsdp_source);
     struct acpi_rsdp_info rsdp_info;
     if (!rsdp || !acpi_parse_rsdp(rsdp, 36, &rsdp_info)) {
+        found->rsdp_source = ACPI_RSDP_NOT_FOUND;
         found->madt_failure = "no valid RSDP";
         return "no valid RSDP";
     }

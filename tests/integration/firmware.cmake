@@ -28,3 +28,8 @@ vigil_integration_test(firmware-bochs-agent
   --expect "vigil: ACPI: FADT: PM1a control 0x[0-9a-f]+, .*PM timer 0x[1-9a-f][0-9a-f]*,"
   --expect "vigil: power off")
 set_tests_properties(integration.firmware-bochs-agent PROPERTIES TIMEOUT 300)
+
+# tools/run-qemu --kvm names what the host lacks for nested VMX (fake /dev/kvm,
+# /proc/cpuinfo and kvm_intel parameter files; no QEMU run).
+add_test(NAME unit.run-qemu-kvm-check COMMAND ${Python3_EXECUTABLE} ${CMAKE_CURRENT_SOURCE_DIR}/run_qemu_kvm_check.py)
+set_tests_properties(unit.run-qemu-kvm-check PROPERTIES LABELS unit TIMEOUT 30)
