@@ -2,7 +2,10 @@
 # The hypervisor runs between guest instructions without saving the guest's
 # XMM/YMM registers, so one stray movdqu (newlib's printf has them) corrupts the
 # guest silently. Usage: cmake -DIMAGE=vigil.elf -DOBJDUMP=objdump -P check-no-simd.cmake
-execute_process(COMMAND ${OBJDUMP} -d --no-show-raw-insn ${IMAGE}
+# Only .text is compiled code: .boot32 is boot.S's hand-written 32-bit entry, which
+# objdump would decode as 64-bit code (its address constants then read as
+# unpcklps and the like, depending on where the linker put things).
+execute_process(COMMAND ${OBJDUMP} -d --no-show-raw-insn -j .text ${IMAGE}
   OUTPUT_VARIABLE disassembly RESULT_VARIABLE status)
 if(NOT status EQUAL 0)
   message(FATAL_ERROR "check-no-simd: objdump failed on ${IMAGE}")

@@ -35,8 +35,10 @@ set(VIGIL_IMAGE_SOURCES
   hv/vcpu.c
   hv/vcpu_registers.c
   hv/guest_lifecycle.c
+  hv/vcpu_run.c
   hv/guest_state_dump.c
   hv/vmexit.c
+  hv/vmexit_statistics.c
   hv/vmexit_handlers.c
   hv/vmexit_io.c
   hv/vmexit_msr.c
@@ -67,36 +69,56 @@ set(VIGIL_IMAGE_SOURCES
   hv/console/pending.c
   guest-svc/host/guest_service.c
   guest-svc/host/mailbox.c
+  guest-svc/host/mailbox_receive.c
+  guest-svc/host/service_state.c
   guest-svc/host/operations.c
   guest-svc/host/status_names.c
   guest-svc/host/heartbeat_monitor.c
   drivers/rtc/rtc.c
   hv/guest_launch.c
   hv/guest_elf.c
+  hv/guest_elf_parse.c
   hv/guest_multiboot.c
+  hv/guest_memory_map.c
+  hv/guest_modules.c
+  hv/guest_linux.c
+  hv/guest_linux_boot.c
   hv/guest_layout.c
-  hv/page_pool.c
-  hv/format.c
+  lib/page_pool.c
+  lib/format.c
+  lib/text_builder.c
   hv/log.c
   hv/panic.c
   hv/cmdline.c
-  hv/memmap.c
+  hv/cmdline_text.c
+  lib/memmap.c
   hv/multiboot.c
+  hv/multiboot1.c
+  hv/multiboot2.c
+  hv/multiboot_reader.c
 )
 option(VIGIL_BENCH_EMPTY_DISPATCH "empty-handler dispatch for tools/bench (never for use)" OFF)
 if(VIGIL_BENCH_EMPTY_DISPATCH)
   list(APPEND VIGIL_IMAGE_SOURCES hv/bench_empty_dispatch.c)
 endif()
-list(TRANSFORM VIGIL_IMAGE_SOURCES PREPEND ${VIGIL_SOURCE_DIR}/)
+include(${VIGIL_SOURCE_DIR}/cmake/layers.cmake)
+
+# Options every object of the image is compiled with.
+add_library(vigil_image_options INTERFACE)
+target_compile_definitions(vigil_image_options INTERFACE VIGIL_VERSION="${PROJECT_VERSION}"
+  $<$<BOOL:${VIGIL_BENCH_EMPTY_DISPATCH}>:VIGIL_BENCH_EMPTY_DISPATCH=1>)
+target_compile_options(vigil_image_options INTERFACE
+  $<$<COMPILE_LANGUAGE:C>:-Wall -Wextra -Werror -nostdinc "SHELL:-isystem ${VIGIL_NEWLIB_PREFIX}/x86_64-elf/include" "SHELL:-isystem ${VIGIL_GCC_INCLUDE}">)
 
 # Offsets the exit stub needs from C structs (Jailhouse asm-defines technique):
 # asm_offsets.c compiled to assembly only (-S: the "object" is assembly text),
 # then cmake/asm-offsets.cmake extracts "=>NAME VALUE" into asm_offsets.h.
 set(VIGIL_GENERATED_INCLUDE ${CMAKE_CURRENT_BINARY_DIR}/generated)
+vigil_layer_includes(arch VIGIL_ARCH_INCLUDES)
 add_library(vigil_asm_offsets OBJECT ${VIGIL_SOURCE_DIR}/arch/x86_64/asm_offsets.c)
-target_include_directories(vigil_asm_offsets PRIVATE ${VIGIL_SOURCE_DIR})
-target_compile_options(vigil_asm_offsets PRIVATE -S -Wall -Wextra -Werror -nostdinc
-  "SHELL:-isystem ${VIGIL_NEWLIB_PREFIX}/x86_64-elf/include" "SHELL:-isystem ${VIGIL_GCC_INCLUDE}")
+target_include_directories(vigil_asm_offsets PRIVATE ${VIGIL_ARCH_INCLUDES})
+target_link_libraries(vigil_asm_offsets PRIVATE vigil_image_options)
+target_compile_options(vigil_asm_offsets PRIVATE -S)
 set(VIGIL_ASM_OFFSETS_HEADER ${VIGIL_GENERATED_INCLUDE}/arch/x86_64/asm_offsets.h)
 add_custom_command(OUTPUT ${VIGIL_ASM_OFFSETS_HEADER}
   COMMAND ${CMAKE_COMMAND} -DINPUT=$<TARGET_OBJECTS:vigil_asm_offsets> -DOUTPUT=${VIGIL_ASM_OFFSETS_HEADER}
@@ -105,18 +127,37 @@ add_custom_command(OUTPUT ${VIGIL_ASM_OFFSETS_HEADER}
   COMMENT "Generating asm_offsets.h from offsetof"
   VERBATIM)
 
-add_executable(vigil.elf ${VIGIL_IMAGE_SOURCES} ${VIGIL_ASM_OFFSETS_HEADER})
-target_compile_definitions(vigil.elf PRIVATE VIGIL_VERSION="${PROJECT_VERSION}")
+# One object library per layer (cmake/layers.txt), each seeing only its include
+# view: a wrong-way include does not compile.
+set(VIGIL_IMAGE_LAYERS "")
+foreach(source IN LISTS VIGIL_IMAGE_SOURCES)
+  vigil_layer_of(${source} layer)
+  if(NOT layer)
+    message(FATAL_ERROR "vigil image: ${source} is in no layer of cmake/layers.txt")
+  endif()
+  if(NOT layer IN_LIST VIGIL_IMAGE_LAYERS)
+    list(APPEND VIGIL_IMAGE_LAYERS ${layer})
+  endif()
+  list(APPEND VIGIL_IMAGE_SOURCES_${layer} ${VIGIL_SOURCE_DIR}/${source})
+endforeach()
+foreach(layer IN LISTS VIGIL_IMAGE_LAYERS)
+  string(REPLACE "-" "_" target vigil_layer_${layer})
+  add_library(${target} OBJECT ${VIGIL_IMAGE_SOURCES_${layer}})
+  vigil_layer_includes(${layer} includes)
+  target_include_directories(${target} PRIVATE ${includes})
+  target_link_libraries(${target} PRIVATE vigil_image_options)
+  list(APPEND VIGIL_IMAGE_OBJECTS $<TARGET_OBJECTS:${target}>)
+endforeach()
+target_sources(vigil_layer_arch PRIVATE ${VIGIL_ASM_OFFSETS_HEADER})
+target_include_directories(vigil_layer_arch PRIVATE ${VIGIL_GENERATED_INCLUDE})
+
+add_executable(vigil.elf ${VIGIL_IMAGE_OBJECTS})
 # Benchmark variant (ExternalProject image-bench in superbuild-image.cmake): VMCALL,
 # CPUID and the doorbell OUT only advance RIP (hv/bench_hooks.h), output
 # vigil-empty-dispatch.elf, no test guests. tools/bench compares it with vigil.elf.
 if(VIGIL_BENCH_EMPTY_DISPATCH)
-  target_compile_definitions(vigil.elf PRIVATE VIGIL_BENCH_EMPTY_DISPATCH=1)
   set_target_properties(vigil.elf PROPERTIES OUTPUT_NAME vigil-empty-dispatch.elf)
 endif()
-target_include_directories(vigil.elf PRIVATE ${VIGIL_SOURCE_DIR} ${VIGIL_SOURCE_DIR}/guest-svc/include ${VIGIL_GENERATED_INCLUDE})
-target_compile_options(vigil.elf PRIVATE
-  $<$<COMPILE_LANGUAGE:C>:-Wall -Wextra -Werror -nostdinc "SHELL:-isystem ${VIGIL_NEWLIB_PREFIX}/x86_64-elf/include" "SHELL:-isystem ${VIGIL_GCC_INCLUDE}">)
 set(VIGIL_LINKER_SCRIPT ${VIGIL_SOURCE_DIR}/arch/x86_64/linker.ld)
 target_link_options(vigil.elf PRIVATE -T ${VIGIL_LINKER_SCRIPT} -Wl,-Map,${CMAKE_CURRENT_BINARY_DIR}/vigil.map)
 set_target_properties(vigil.elf PROPERTIES LINK_DEPENDS ${VIGIL_LINKER_SCRIPT}

@@ -1,6 +1,6 @@
 #include "hv/acpi_report.h"
 
-#include "hv/format.h"
+#include "lib/format.h"
 #include "hv/log.h"
 
 /* loglevel=debug: the MADT's bytes in hex (how tests/unit/fixtures/acpi got Bochs'

@@ -12,7 +12,7 @@
 #include <stdint.h>
 
 #include "hv/vcpu.h"
-#include "hv/vmexit.h"
+#include "hv/vmexit_action.h"
 
 /* Reads guest-physical memory that is the guest's (EPT-mapped readable); false otherwise. */
 typedef bool apic_trap_memory_reader(void *context, uint64_t physical, void *buffer, unsigned size);

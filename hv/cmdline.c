@@ -8,25 +8,20 @@
  */
 #include "hv/cmdline.h"
 
+#include "hv/cmdline_internal.h"
+
 #include <stdbool.h>
 #include <string.h>
 
+#include "boards/pc/board.h"
 #include "drivers/uart16550/uart16550.h"
 
-#define DEFAULT_CONSOLE_PORT 0x3F8u
-#define DEFAULT_CONSOLE_BAUD 115200u
+#define DEFAULT_CONSOLE_PORT BOARD_PC_COM1_PORT
+#define DEFAULT_CONSOLE_BAUD BOARD_PC_CONSOLE_BAUD_DEFAULT
 /* A UART occupies 8 consecutive ports, so its base can be at most 0xFFF8. */
 #define CONSOLE_PORT_MAX 0xFFF8u
 #define IO_PORT_MAX 0xFFFFu
-/* How much of a token a message quotes, so that a message quoting two tokens
- * still fits in CMDLINE_DIAGNOSTIC_LENGTH. */
-#define QUOTED_TEXT_LIMIT 24u
 
-/* A view of bytes in the command line; not NUL-terminated. */
-struct text {
-    const char *start;
-    size_t length;
-};
 
 static const char *const log_level_names[] = {
     [LOG_ERROR] = "error", [LOG_WARN] = "warn", [LOG_INFO] = "info",
@@ -65,171 +60,6 @@ void hv_options_set_defaults(struct hv_options *options)
     options->selftest_stack_overflow = false;
 }
 
-/* ---- bytes and text views ---- */
-
-static bool is_separator(unsigned char byte)
-{
-    return byte == ' ' || byte == '\t' || byte == '\n' || byte == '\r' || byte == '\v' ||
-           byte == '\f';
-}
-
-static bool is_printable(unsigned char byte)
-{
-    return byte > ' ' && byte < 0x7F;
-}
-
-static bool text_equals(struct text text, const char *literal)
-{
-    size_t literal_length = strlen(literal);
-    return text.length == literal_length && memcmp(text.start, literal, literal_length) == 0;
-}
-
-/* Splits text at the first separator byte. Returns false (and leaves the
- * outputs as text, empty) when the separator does not occur. */
-static bool text_split(struct text text, char separator, struct text *before, struct text *after)
-{
-    for (size_t index = 0; index < text.length; index++) {
-        if (text.start[index] == separator) {
-            *before = (struct text){ text.start, index };
-            *after = (struct text){ text.start + index + 1, text.length - index - 1 };
-            return true;
-        }
-    }
-    *before = text;
-    *after = (struct text){ text.start + text.length, 0 };
-    return false;
-}
-
-static bool text_contains(struct text text, char wanted)
-{
-    struct text unused_before, unused_after;
-    return text_split(text, wanted, &unused_before, &unused_after);
-}
-
-/* ---- bounded number parsing ---- */
-
-enum number_result { NUMBER_OK, NUMBER_MALFORMED, NUMBER_TOO_LARGE };
-
-static int digit_value(unsigned char byte, unsigned base)
-{
-    int value;
-    if (byte >= '0' && byte <= '9')
-        value = byte - '0';
-    else if (byte >= 'a' && byte <= 'f')
-        value = byte - 'a' + 10;
-    else if (byte >= 'A' && byte <= 'F')
-        value = byte - 'A' + 10;
-    else
-        return -1;
-    return (unsigned)value < base ? value : -1;
-}
-
-/* Accepts only digits of base, at least one, with a value <= maximum. A bad
- * digit anywhere reports MALFORMED even if the value also overflowed, because
- * "what you typed is not a number" is the more useful message. */
-static enum number_result parse_digits(struct text digits, unsigned base, uint32_t maximum,
-                                       uint32_t *value)
-{
-    if (digits.length == 0)
-        return NUMBER_MALFORMED;
-    uint32_t accumulated = 0;
-    bool too_large = false;
-    for (size_t index = 0; index < digits.length; index++) {
-        int digit = digit_value((unsigned char)digits.start[index], base);
-        if (digit < 0)
-            return NUMBER_MALFORMED;
-        /* accumulated * base + digit > maximum, asked without overflowing. */
-        if (too_large || (uint32_t)digit > maximum ||
-            accumulated > (maximum - (uint32_t)digit) / base)
-            too_large = true;
-        else
-            accumulated = accumulated * base + (uint32_t)digit;
-    }
-    if (too_large)
-        return NUMBER_TOO_LARGE;
-    *value = accumulated;
-    return NUMBER_OK;
-}
-
-static enum number_result parse_decimal(struct text text, uint32_t maximum, uint32_t *value)
-{
-    return parse_digits(text, 10, maximum, value);
-}
-
-/* Hexadecimal with a mandatory 0x/0X prefix, so "10" is never silently 16. */
-static enum number_result parse_hex(struct text text, uint32_t maximum, uint32_t *value)
-{
-    if (text.length < 2 || text.start[0] != '0' || (text.start[1] != 'x' && text.start[1] != 'X'))
-        return NUMBER_MALFORMED;
-    return parse_digits((struct text){ text.start + 2, text.length - 2 }, 16, maximum, value);
-}
-
-/* ---- diagnostic messages ---- */
-
-struct message {
-    char text[CMDLINE_DIAGNOSTIC_LENGTH];
-    size_t length;
-    bool truncated;
-};
-
-static void message_append_char(struct message *message, char character)
-{
-    if (message->length + 1 < sizeof(message->text))
-        message->text[message->length++] = character;
-    else
-        message->truncated = true;
-}
-
-static void message_append(struct message *message, const char *string)
-{
-    while (*string != '\0')
-        message_append_char(message, *string++);
-}
-
-/* Appends 'text', with bytes a terminal could misread shown as '?' and long
- * text cut to QUOTED_TEXT_LIMIT characters ending in "...". */
-static void message_append_quoted(struct message *message, struct text text)
-{
-    size_t shown = text.length;
-    bool cut = text.length > QUOTED_TEXT_LIMIT;
-    if (cut)
-        shown = QUOTED_TEXT_LIMIT - 3;
-    message_append_char(message, '\'');
-    for (size_t index = 0; index < shown; index++) {
-        unsigned char byte = (unsigned char)text.start[index];
-        message_append_char(message, is_printable(byte) ? (char)byte : '?');
-    }
-    if (cut)
-        message_append(message, "...");
-    message_append_char(message, '\'');
-}
-
-static void message_append_decimal(struct message *message, uint32_t value)
-{
-    char digits[10];
-    size_t count = 0;
-    do {
-        digits[count++] = (char)('0' + value % 10);
-        value /= 10;
-    } while (value != 0);
-    while (count > 0)
-        message_append_char(message, digits[--count]);
-}
-
-static void message_append_hex(struct message *message, uint32_t value)
-{
-    static const char hex_digits[] = "0123456789ABCDEF";
-    char digits[8];
-    size_t count = 0;
-    do {
-        digits[count++] = hex_digits[value & 0xF];
-        value >>= 4;
-    } while (value != 0);
-    message_append(message, "0x");
-    while (count > 0)
-        message_append_char(message, digits[--count]);
-}
-
 /* ---- the parser ---- */
 
 struct parser {
@@ -260,12 +90,12 @@ static void report(struct parser *parser, struct message *message)
 
 static void append_keeping_port(struct message *message, uint16_t port)
 {
-    message_append(message, " (keeping ");
+    cmdline_message_append(message, " (keeping ");
     if (port == 0)
-        message_append(message, "none");
+        cmdline_message_append(message, "none");
     else
-        message_append_hex(message, port);
-    message_append(message, ")");
+        cmdline_message_append_hex(message, port);
+    cmdline_message_append(message, ")");
 }
 
 struct named_port {
@@ -274,20 +104,21 @@ struct named_port {
 };
 
 static const struct named_port console_port_names[] = {
-    { "com1", 0x3F8 }, { "com2", 0x2F8 }, { "com3", 0x3E8 }, { "com4", 0x2E8 },
+    { "com1", BOARD_PC_COM1_PORT }, { "com2", BOARD_PC_COM2_PORT },
+    { "com3", BOARD_PC_COM3_PORT }, { "com4", BOARD_PC_COM4_PORT },
 };
 
 static void apply_console_port(struct parser *parser, struct text token, struct text port_text)
 {
     for (size_t index = 0; index < ARRAY_LENGTH(console_port_names); index++) {
-        if (text_equals(port_text, console_port_names[index].name)) {
+        if (cmdline_text_equals(port_text, console_port_names[index].name)) {
             parser->options->console_port = console_port_names[index].port;
             return;
         }
     }
 
     uint32_t port = 0;
-    enum number_result result = parse_hex(port_text, CONSOLE_PORT_MAX, &port);
+    enum number_result result = cmdline_parse_hex(port_text, CONSOLE_PORT_MAX, &port);
     if (result == NUMBER_OK && port != 0) {
         parser->options->console_port = (uint16_t)port;
         return;
@@ -295,14 +126,14 @@ static void apply_console_port(struct parser *parser, struct text token, struct 
 
     struct message message = { .length = 0 };
     if (result == NUMBER_MALFORMED) {
-        message_append(&message, "console: bad port ");
-        message_append_quoted(&message, port_text);
-        message_append(&message, " in ");
-        message_append_quoted(&message, token);
+        cmdline_message_append(&message, "console: bad port ");
+        cmdline_message_append_quoted(&message, port_text);
+        cmdline_message_append(&message, " in ");
+        cmdline_message_append_quoted(&message, token);
     } else {
-        message_append(&message, "console: port ");
-        message_append_quoted(&message, port_text);
-        message_append(&message, " out of range 0x1-0xFFF8");
+        cmdline_message_append(&message, "console: port ");
+        cmdline_message_append_quoted(&message, port_text);
+        cmdline_message_append(&message, " out of range 0x1-0xFFF8");
     }
     append_keeping_port(&message, parser->options->console_port);
     report(parser, &message);
@@ -311,7 +142,7 @@ static void apply_console_port(struct parser *parser, struct text token, struct 
 static void apply_console_baud(struct parser *parser, struct text token, struct text baud_text)
 {
     uint32_t baud = 0;
-    enum number_result result = parse_decimal(baud_text, UART16550_MAX_BAUD, &baud);
+    enum number_result result = cmdline_parse_decimal(baud_text, UART16550_MAX_BAUD, &baud);
     if (result == NUMBER_OK && uart16550_baud_valid(baud)) {
         parser->options->console_baud = baud;
         return;
@@ -319,19 +150,19 @@ static void apply_console_baud(struct parser *parser, struct text token, struct 
 
     struct message message = { .length = 0 };
     if (result == NUMBER_MALFORMED) {
-        message_append(&message, "console: bad baud ");
-        message_append_quoted(&message, baud_text);
-        message_append(&message, " in ");
-        message_append_quoted(&message, token);
+        cmdline_message_append(&message, "console: bad baud ");
+        cmdline_message_append_quoted(&message, baud_text);
+        cmdline_message_append(&message, " in ");
+        cmdline_message_append_quoted(&message, token);
     } else {
         /* A number, but the divisor latch cannot produce it exactly. */
-        message_append(&message, "console: unsupported baud ");
-        message_append_quoted(&message, baud_text);
-        message_append(&message, " (must divide 115200)");
+        cmdline_message_append(&message, "console: unsupported baud ");
+        cmdline_message_append_quoted(&message, baud_text);
+        cmdline_message_append(&message, " (must divide 115200)");
     }
-    message_append(&message, " (keeping ");
-    message_append_decimal(&message, parser->options->console_baud);
-    message_append(&message, ")");
+    cmdline_message_append(&message, " (keeping ");
+    cmdline_message_append_decimal(&message, parser->options->console_baud);
+    cmdline_message_append(&message, ")");
     report(parser, &message);
 }
 
@@ -340,7 +171,7 @@ static void apply_console_baud(struct parser *parser, struct text token, struct 
 static void apply_console(struct parser *parser, struct text token, struct text value)
 {
     struct text port_text, baud_text;
-    bool has_baud = text_split(value, ',', &port_text, &baud_text);
+    bool has_baud = cmdline_text_split(value, ',', &port_text, &baud_text);
     apply_console_port(parser, token, port_text);
     if (has_baud)
         apply_console_baud(parser, token, baud_text);
@@ -350,14 +181,14 @@ static void apply_log_level(struct parser *parser, struct text token, struct tex
 {
     (void)token;
     for (size_t index = 0; index < ARRAY_LENGTH(log_level_names); index++) {
-        if (text_equals(value, log_level_names[index])) {
+        if (cmdline_text_equals(value, log_level_names[index])) {
             parser->options->log_level = (enum log_level)index;
             return;
         }
     }
 
     uint32_t level = 0;
-    enum number_result result = parse_decimal(value, LOG_TRACE, &level);
+    enum number_result result = cmdline_parse_decimal(value, LOG_TRACE, &level);
     if (result == NUMBER_OK) {
         parser->options->log_level = (enum log_level)level;
         return;
@@ -365,16 +196,16 @@ static void apply_log_level(struct parser *parser, struct text token, struct tex
 
     struct message message = { .length = 0 };
     if (result == NUMBER_TOO_LARGE) {
-        message_append(&message, "loglevel: ");
-        message_append_quoted(&message, value);
-        message_append(&message, " out of range 0-4");
+        cmdline_message_append(&message, "loglevel: ");
+        cmdline_message_append_quoted(&message, value);
+        cmdline_message_append(&message, " out of range 0-4");
     } else {
-        message_append(&message, "loglevel: unknown level ");
-        message_append_quoted(&message, value);
+        cmdline_message_append(&message, "loglevel: unknown level ");
+        cmdline_message_append_quoted(&message, value);
     }
-    message_append(&message, " (keeping ");
-    message_append(&message, log_level_name(parser->options->log_level));
-    message_append(&message, ")");
+    cmdline_message_append(&message, " (keeping ");
+    cmdline_message_append(&message, log_level_name(parser->options->log_level));
+    cmdline_message_append(&message, ")");
     report(parser, &message);
 }
 
@@ -382,18 +213,18 @@ static void apply_panic(struct parser *parser, struct text token, struct text va
 {
     (void)token;
     for (size_t index = 0; index < ARRAY_LENGTH(panic_policy_names); index++) {
-        if (text_equals(value, panic_policy_names[index])) {
+        if (cmdline_text_equals(value, panic_policy_names[index])) {
             parser->options->panic = (enum panic_policy)index;
             return;
         }
     }
 
     struct message message = { .length = 0 };
-    message_append(&message, "panic: unknown policy ");
-    message_append_quoted(&message, value);
-    message_append(&message, " (want halt|poweroff|reboot; keeping ");
-    message_append(&message, panic_policy_name(parser->options->panic));
-    message_append(&message, ")");
+    cmdline_message_append(&message, "panic: unknown policy ");
+    cmdline_message_append_quoted(&message, value);
+    cmdline_message_append(&message, " (want halt|poweroff|reboot; keeping ");
+    cmdline_message_append(&message, panic_policy_name(parser->options->panic));
+    cmdline_message_append(&message, ")");
     report(parser, &message);
 }
 
@@ -401,7 +232,7 @@ static void apply_debug_exit(struct parser *parser, struct text token, struct te
 {
     (void)token;
     uint32_t port = 0;
-    enum number_result result = parse_hex(value, IO_PORT_MAX, &port);
+    enum number_result result = cmdline_parse_hex(value, IO_PORT_MAX, &port);
     if (result == NUMBER_OK) {
         parser->options->debug_exit_port = (uint16_t)port;
         return;
@@ -409,13 +240,13 @@ static void apply_debug_exit(struct parser *parser, struct text token, struct te
 
     struct message message = { .length = 0 };
     if (result == NUMBER_MALFORMED) {
-        message_append(&message, "debug_exit: bad port ");
-        message_append_quoted(&message, value);
-        message_append(&message, " (want 0xPORT)");
+        cmdline_message_append(&message, "debug_exit: bad port ");
+        cmdline_message_append_quoted(&message, value);
+        cmdline_message_append(&message, " (want 0xPORT)");
     } else {
-        message_append(&message, "debug_exit: port ");
-        message_append_quoted(&message, value);
-        message_append(&message, " out of range 0x0-0xFFFF");
+        cmdline_message_append(&message, "debug_exit: port ");
+        cmdline_message_append_quoted(&message, value);
+        cmdline_message_append(&message, " out of range 0x0-0xFFFF");
     }
     append_keeping_port(&message, parser->options->debug_exit_port);
     report(parser, &message);
@@ -425,19 +256,19 @@ static void apply_tick(struct parser *parser, struct text token, struct text val
 {
     (void)token;
     uint32_t milliseconds = 0;
-    enum number_result result = parse_decimal(value, HV_TICK_MS_MAX, &milliseconds);
+    enum number_result result = cmdline_parse_decimal(value, HV_TICK_MS_MAX, &milliseconds);
     if (result == NUMBER_OK && milliseconds >= HV_TICK_MS_MIN) {
         parser->options->tick_ms = milliseconds;
         return;
     }
 
     struct message message = { .length = 0 };
-    message_append(&message, "tick_ms: ");
-    message_append_quoted(&message, value);
-    message_append(&message, result == NUMBER_MALFORMED ? " is not a number" : " out of range 1-1000");
-    message_append(&message, " (keeping ");
-    message_append_decimal(&message, parser->options->tick_ms);
-    message_append(&message, ")");
+    cmdline_message_append(&message, "tick_ms: ");
+    cmdline_message_append_quoted(&message, value);
+    cmdline_message_append(&message, result == NUMBER_MALFORMED ? " is not a number" : " out of range 1-1000");
+    cmdline_message_append(&message, " (keeping ");
+    cmdline_message_append_decimal(&message, parser->options->tick_ms);
+    cmdline_message_append(&message, ")");
     report(parser, &message);
 }
 
@@ -452,17 +283,17 @@ static void apply_guest_exit(struct parser *parser, struct text token, struct te
 {
     (void)token;
     for (size_t index = 0; index < ARRAY_LENGTH(guest_exit_policy_names); index++) {
-        if (text_equals(value, guest_exit_policy_names[index])) {
+        if (cmdline_text_equals(value, guest_exit_policy_names[index])) {
             parser->options->guest_exit = (enum guest_exit_policy)index;
             return;
         }
     }
     struct message message = { .length = 0 };
-    message_append(&message, "guest_exit: unknown policy ");
-    message_append_quoted(&message, value);
-    message_append(&message, " (want poweroff|console; keeping ");
-    message_append(&message, guest_exit_policy_name(parser->options->guest_exit));
-    message_append(&message, ")");
+    cmdline_message_append(&message, "guest_exit: unknown policy ");
+    cmdline_message_append_quoted(&message, value);
+    cmdline_message_append(&message, " (want poweroff|console; keeping ");
+    cmdline_message_append(&message, guest_exit_policy_name(parser->options->guest_exit));
+    cmdline_message_append(&message, ")");
     report(parser, &message);
 }
 
@@ -472,14 +303,14 @@ static void apply_guest_exit(struct parser *parser, struct text token, struct te
 static void apply_selftest(struct parser *parser, struct text token, struct text value)
 {
     (void)token;
-    if (text_equals(value, "stack-overflow")) {
+    if (cmdline_text_equals(value, "stack-overflow")) {
         parser->options->selftest_stack_overflow = true;
         return;
     }
     struct message message = { .length = 0 };
-    message_append(&message, "selftest: unknown test ");
-    message_append_quoted(&message, value);
-    message_append(&message, " (want stack-overflow)");
+    cmdline_message_append(&message, "selftest: unknown test ");
+    cmdline_message_append_quoted(&message, value);
+    cmdline_message_append(&message, " (want stack-overflow)");
     report(parser, &message);
 }
 
@@ -502,38 +333,38 @@ static void report_token(struct parser *parser, const char *before, struct text 
                          const char *after)
 {
     struct message message = { .length = 0 };
-    message_append(&message, before);
-    message_append_quoted(&message, token);
-    message_append(&message, after);
+    cmdline_message_append(&message, before);
+    cmdline_message_append_quoted(&message, token);
+    cmdline_message_append(&message, after);
     report(parser, &message);
 }
 
 static void parse_option(struct parser *parser, struct text token)
 {
     struct text name, value;
-    bool has_value = text_split(token, '=', &name, &value);
+    bool has_value = cmdline_text_split(token, '=', &name, &value);
 
     for (size_t index = 0; index < ARRAY_LENGTH(option_handlers); index++) {
         const struct option_handler *handler = &option_handlers[index];
-        if (!text_equals(name, handler->name))
+        if (!cmdline_text_equals(name, handler->name))
             continue;
 
         unsigned bit = 1u << index;
         if (parser->options_seen & bit) {
             struct message message = { .length = 0 };
-            message_append(&message, "option '");
-            message_append(&message, handler->name);
-            message_append(&message, "' given twice (last one wins)");
+            cmdline_message_append(&message, "option '");
+            cmdline_message_append(&message, handler->name);
+            cmdline_message_append(&message, "' given twice (last one wins)");
             report(parser, &message);
         }
         parser->options_seen |= bit;
 
         if (!has_value || value.length == 0) {
             struct message message = { .length = 0 };
-            message_append(&message, handler->name);
-            message_append(&message, ": empty value in ");
-            message_append_quoted(&message, token);
-            message_append(&message, " (ignored)");
+            cmdline_message_append(&message, handler->name);
+            cmdline_message_append(&message, ": empty value in ");
+            cmdline_message_append_quoted(&message, token);
+            cmdline_message_append(&message, " (ignored)");
             report(parser, &message);
             return;
         }
@@ -556,7 +387,7 @@ unsigned cmdline_parse(const char *text, size_t max_length, struct hv_options *o
     bool first_token = true;
     size_t position = 0;
     while (position < max_length && text[position] != '\0') {
-        if (is_separator((unsigned char)text[position])) {
+        if (cmdline_is_separator((unsigned char)text[position])) {
             position++;
             continue;
         }
@@ -564,8 +395,8 @@ unsigned cmdline_parse(const char *text, size_t max_length, struct hv_options *o
         size_t start = position;
         bool all_printable = true;
         while (position < max_length && text[position] != '\0' &&
-               !is_separator((unsigned char)text[position])) {
-            if (!is_printable((unsigned char)text[position]))
+               !cmdline_is_separator((unsigned char)text[position])) {
+            if (!cmdline_is_printable((unsigned char)text[position]))
                 all_printable = false;
             position++;
         }
@@ -575,7 +406,7 @@ unsigned cmdline_parse(const char *text, size_t max_length, struct hv_options *o
             /* Likely line noise or a corrupted boot loader string: say so
              * rather than guessing what an option with binary in it meant. */
             report_token(&parser, "non-printable byte in ", token, " (ignored)");
-        } else if (first_token && !text_contains(token, '=')) {
+        } else if (first_token && !cmdline_text_contains(token, '=')) {
             /* The kernel image path (GRUB multiboot1, QEMU -kernel). */
         } else {
             parse_option(&parser, token);

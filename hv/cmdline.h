@@ -12,7 +12,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-enum log_level { LOG_ERROR = 0, LOG_WARN, LOG_INFO, LOG_DEBUG, LOG_TRACE };
+#include "lib/log.h" /* enum log_level */
 
 enum panic_policy { PANIC_HALT = 0, PANIC_POWEROFF, PANIC_REBOOT };
 /* What vigil does when its guest powers off or stops: power the machine off too

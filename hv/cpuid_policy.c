@@ -98,6 +98,21 @@ void cpuid_policy_filter(uint32_t leaf, uint32_t subleaf, uint32_t registers[4],
         if (!(guest->secondary_controls & SECONDARY_ENABLE_RDTSCP))
             registers[3] &= ~LEAF80000001_EDX_RDTSCP;
         break;
+    case 0x15: /* TSC = crystal (ECX, Hz) * EBX / EAX: a 1:1 "crystal" at the measured rate */
+        /* Linux trusts 0x15/0x16 over its own calibration, and an emulator's TSC
+         * (Bochs: one tick per instruction) runs far from the model's nominal
+         * frequency: the guest's clock and timers ran 20 times slow. */
+        if (guest->tsc_hz > 1 && guest->tsc_hz <= UINT32_MAX) {
+            registers[0] = 1;
+            registers[1] = 1;
+            registers[2] = (uint32_t)guest->tsc_hz;
+            registers[3] = 0;
+        }
+        break;
+    case 0x16: /* base and maximum frequency, MHz */
+        if (guest->tsc_hz > 1)
+            registers[0] = registers[1] = (uint32_t)(guest->tsc_hz / 1000000u);
+        break;
     default:
         break;
     }

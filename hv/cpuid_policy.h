@@ -14,6 +14,7 @@
 struct cpuid_guest {
     uint64_t cr4;                /* as the guest sees it (read shadow for owned bits) */
     uint32_t secondary_controls; /* instructions this VMCS lets the guest run */
+    uint64_t tsc_hz;             /* the TSC rate vigil measured; 0: leaves 0x15/0x16 unchanged */
 };
 
 /* Pure: turns the real processor's answer to (leaf, subleaf) in registers

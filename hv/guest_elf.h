@@ -23,7 +23,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "hv/memmap.h"
+#include "lib/memmap.h"
 
 #define GUEST_SEGMENT_MAX 16
 

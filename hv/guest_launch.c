@@ -11,11 +11,13 @@
 #include "hv/apic_trap.h"
 #include "hv/guest_elf.h"
 #include "hv/guest_layout.h"
+#include "hv/guest_linux.h"
+#include "hv/guest_linux_boot.h"
+#include "hv/guest_modules.h"
 #include "hv/guest_multiboot.h"
 #include "hv/idle.h"
 #include "hv/log.h"
 #include "hv/operator_console.h"
-#include "hv/page_pool.h"
 #include "hv/panic.h"
 #include "hv/service.h"
 #include "hv/timer.h"
@@ -23,6 +25,8 @@
 #include "hv/version.h"
 #include "hv/vmexit_io.h"
 #include "hv/vmexit_msr.h"
+#include "lib/format.h"
+#include "lib/page_pool.h"
 
 #define IDENTITY_MAP_LIMIT 0x100000000ull
 #define MSR_IA32_APIC_BASE_NUMBER 0x1B
@@ -84,31 +88,31 @@ static __attribute__((noreturn)) void refuse(const char *what, const char *why)
     hv_stop_after_guest("no guest to run");
 }
 
-/* Module 1, if given, is the Additions package InstallAdditions offers: the guest
- * may read it but not write it (EPT read-only). Its command line names its
- * version: "version=1.2.3". */
+/* The Additions package (module role "additions", or module 1), if given, is what
+ * InstallAdditions offers: the guest may read it but not write it (EPT
+ * read-only). Its command line names its version: "version=1.2.3". */
 static struct {
     uint64_t address;
     uint32_t size;
     char version[VIGIL_ADDITIONS_VERSION_MAX];
 } additions_package;
 
-static void offer_additions_package(const struct boot_info *boot)
+static void offer_additions_package(const struct boot_info *boot, const struct guest_modules *roles)
 {
-    if (boot->module_count < 2)
+    if (roles->additions == GUEST_MODULE_NONE)
         return;
-    const struct boot_module *module = &boot->modules[1];
+    const struct boot_module *module = &boot->modules[roles->additions];
     uint64_t start = module->start & ~0xFFFull, end = (module->end + 0xFFF) & ~0xFFFull;
     if (module->end <= module->start || module->end - module->start > 0xFFFFFFFFull) {
-        log_warn("Additions package (module 1) ignored: empty or larger than 4 GiB");
+        log_warn("Additions package (module %d) ignored: empty or larger than 4 GiB", roles->additions);
         return;
     }
     enum ept_status status = ept_map_range(&ept, start, start, end - start, EPT_READ | EPT_EXECUTE, EPT_MEMORY_WRITE_BACK);
     if (status != EPT_OK) {
-        log_warn("Additions package (module 1) not offered: EPT: %s", ept_status_name(status));
+        log_warn("Additions package (module %d) not offered: EPT: %s", roles->additions, ept_status_name(status));
         return;
     }
-    const char *version = strstr(module->cmdline, "version=");
+    const char *version = strstr(roles->additions_args, "version=");
     const char *source = version ? version + 8 : "unknown";
     size_t length = 0;
     while (source[length] && source[length] != ' ' && length < sizeof additions_package.version - 1)
@@ -117,8 +121,8 @@ static void offer_additions_package(const struct boot_info *boot)
     additions_package.version[length] = 0;
     additions_package.address = module->start;
     additions_package.size = (uint32_t)(module->end - module->start);
-    log_info("Additions package %s: module 1 at 0x%lx, %lu bytes, read-only to the guest", additions_package.version,
-             (unsigned long)additions_package.address, (unsigned long)additions_package.size);
+    log_info("Additions package %s: module %d at 0x%lx, %lu bytes, read-only to the guest", additions_package.version,
+             roles->additions, (unsigned long)additions_package.address, (unsigned long)additions_package.size);
 }
 
 /* The PM1 ports come from the values read once at start (hv/main.c), never from
@@ -174,33 +178,46 @@ const struct guest_end *guest_launch(struct boot_info *boot, const struct hv_opt
         hv_stop_after_guest("cannot run a guest on this CPU");
     }
 
-    const struct boot_module *module = &boot->modules[0];
+    char error[160];
+    static struct guest_modules roles;
+    if (!guest_modules_assign(boot->modules, boot->module_count, &roles, error, sizeof error))
+        refuse("boot modules", error);
+    const struct boot_module *module = &boot->modules[roles.kernel];
     /* GRUB passes a module's arguments, not its file name: call it by position. */
-    const char *name = "module 0";
+    static char name[16];
+    format_string(name, sizeof name, "module %d", roles.kernel);
     uint64_t module_size = module->end - module->start;
     const uint8_t *loaded = identity_pointer(0, module->start, module_size);
     if (!loaded || module->end <= module->start)
         refuse(name, "module lies outside the low 4 GiB or is empty");
-    char error[160];
-    enum guest_elf_status elf_status = guest_elf_parse(loaded, (size_t)module_size, &image, error, sizeof error);
-    if (elf_status != GUEST_ELF_OK)
+    /* The loader is chosen by the image's magic: a Linux setup header, else ELF. */
+    bool linux_guest = guest_linux_is_bzimage(loaded, (size_t)module_size);
+    if (linux_guest ? !guest_linux_boot_parse(loaded, (size_t)module_size, error, sizeof error)
+                    : guest_elf_parse(loaded, (size_t)module_size, &image, error, sizeof error) != GUEST_ELF_OK)
         refuse(name, error);
 
     struct address_range segments[GUEST_SEGMENT_MAX];
     for (unsigned i = 0; i < image.segment_count; i++)
         segments[i] = (struct address_range){ image.segments[i].physical_address,
                                               image.segments[i].physical_address + image.segments[i].memory_size };
+    /* The kernel's module first: the layout copies it and treats the others as the guest's. */
     struct address_range modules[BOOT_MODULE_MAX];
-    for (unsigned i = 0; i < boot->module_count; i++)
-        modules[i] = (struct address_range){ boot->modules[i].start, boot->modules[i].end };
+    modules[0] = (struct address_range){ module->start, module->end };
+    for (unsigned i = 0, n = 1; i < boot->module_count; i++)
+        if ((int)i != roles.kernel)
+            modules[n++] = (struct address_range){ boot->modules[i].start, boot->modules[i].end };
+    /* A Linux kernel is placed after the layout, clear of everything in it; its boot
+     * area (zero page, command line, GDT) goes after the real-mode IVT and BIOS data
+     * in the first 32 KiB, as the layout puts boot information after a segment. */
+    static const struct address_range linux_low_memory = { 0, 0x8000 };
     struct guest_layout_request request = {
         .image_copy_size = module_size,
         .pool_size = POOL_SIZE,
         .pool_alignment = POOL_ALIGNMENT,
         .shared_region_size = VIGIL_SHARED_REGION_SIZE,
         .boot_info_size = GUEST_BOOT_INFO_SIZE,
-        .segments = segments,
-        .segment_count = image.segment_count,
+        .segments = linux_guest ? &linux_low_memory : segments,
+        .segment_count = linux_guest ? 1 : image.segment_count,
         .modules = modules,
         .module_count = boot->module_count,
     };
@@ -222,9 +239,8 @@ const struct guest_end *guest_launch(struct boot_info *boot, const struct hv_opt
     for (unsigned i = 1; i < boot->module_count; i++)
         avoid[avoid_count++] = modules[i];
     avoid[avoid_count++] = (struct address_range){ layout.boot_info, layout.boot_info + GUEST_BOOT_INFO_SIZE };
-    enum guest_placement_status placement =
-        guest_elf_check_placement(&image, &boot->memmap, avoid, avoid_count, error, sizeof error);
-    if (placement != GUEST_PLACEMENT_OK)
+    if (!linux_guest && guest_elf_check_placement(&image, &boot->memmap, avoid, avoid_count, error, sizeof error) !=
+                            GUEST_PLACEMENT_OK)
         refuse(name, error);
 
     uint64_t pool_base = layout.pool;
@@ -254,23 +270,30 @@ const struct guest_end *guest_launch(struct boot_info *boot, const struct hv_opt
              (unsigned long)ept.mapped_4kb);
 
     trap_apic_page();
-    offer_additions_package(boot);
+    offer_additions_package(boot, &roles);
 
     struct guest_memory_writer writer = { identity_pointer, 0 };
-    if (!guest_elf_load(&image, file, (size_t)module_size, &writer))
-        refuse(name, "copying the segments failed");
-    uint8_t *boot_info_page = identity_pointer(0, layout.boot_info, GUEST_BOOT_INFO_SIZE);
-    const char *guest_cmdline = module->cmdline;
-    size_t info_size = guest_multiboot1_build(boot_info_page, GUEST_BOOT_INFO_SIZE, (uint32_t)layout.boot_info,
-                                              &boot->memmap, guest_cmdline, "vigil " VIGIL_VERSION);
-    if (info_size == 0)
-        panic("guest boot information does not fit in 0x%x bytes", GUEST_BOOT_INFO_SIZE);
-
-    struct guest_entry_state entry = {
-        .entry_point = (uint32_t)image.entry,
-        .eax = MULTIBOOT1_BOOTLOADER_MAGIC_VALUE,
-        .ebx = (uint32_t)layout.boot_info,
-    };
+    struct guest_entry_state entry;
+    size_t info_size = 0;
+    if (linux_guest) {
+        /* The zero page, command line and boot GDT go where the boot information would. */
+        struct guest_linux_boot_area area = { (uint32_t)layout.boot_info, GUEST_BOOT_INFO_SIZE };
+        if (!guest_linux_boot_load(boot, &roles, file, avoid, avoid_count, &writer, area, &entry, error, sizeof error))
+            refuse(name, error);
+    } else {
+        if (!guest_elf_load(&image, file, (size_t)module_size, &writer))
+            refuse(name, "copying the segments failed");
+        uint8_t *boot_info_page = identity_pointer(0, layout.boot_info, GUEST_BOOT_INFO_SIZE);
+        info_size = guest_multiboot1_build(boot_info_page, GUEST_BOOT_INFO_SIZE, (uint32_t)layout.boot_info,
+                                           &boot->memmap, roles.kernel_args, "vigil " VIGIL_VERSION);
+        if (info_size == 0)
+            panic("guest boot information does not fit in 0x%x bytes", GUEST_BOOT_INFO_SIZE);
+        entry = (struct guest_entry_state){
+            .entry_point = (uint32_t)image.entry,
+            .eax = MULTIBOOT1_BOOTLOADER_MAGIC_VALUE,
+            .ebx = (uint32_t)layout.boot_info,
+        };
+    }
     timer_configure(tsc_frequency, options->tick_ms, capabilities->preemption_timer_rate_shift);
     uint32_t timer_ticks = timer_preemption_value();
     vcpu_setup(&vcpu, capabilities, &pool, ept_pointer(&ept, false), timer_ticks, &entry);
@@ -289,8 +312,9 @@ const struct guest_end *guest_launch(struct boot_info *boot, const struct hv_opt
             panic("INVEPT failed: %s", vmx_result_name(result));
     }
 
-    log_info("guest (%s, command line '%s'): %s, entry 0x%lx, %u segments in 0x%lx-0x%lx, boot information at 0x%lx (%lu bytes)",
-             name, module->cmdline,
+    if (!linux_guest)
+        log_info("guest (%s, command line '%s'): %s, entry 0x%lx, %u segments in 0x%lx-0x%lx, boot information at 0x%lx (%lu bytes)",
+             name, roles.kernel_args,
              image.elf64 ? "ELF64" : "ELF32", (unsigned long)image.entry, image.segment_count,
              (unsigned long)image.lowest_address, (unsigned long)image.highest_address_end,
              (unsigned long)layout.boot_info, (unsigned long)info_size);
@@ -304,5 +328,5 @@ const struct guest_end *guest_launch(struct boot_info *boot, const struct hv_opt
      * this is also the cost of booting up to the guest's first instruction. */
     log_info("launching the guest at TSC %lu", (unsigned long)cpu_read_tsc());
     log_set_buffered(true); /* from now on the timer drains the log: no exit waits for the line */
-    return guest_run(&vcpu);
+    return vcpu_run(&vcpu);
 }

@@ -5,8 +5,8 @@
 #include "arch/x86_64/vmx_capability.h"
 #include "drivers/acpi/acpi_power.h"
 #include "hv/cmdline.h"
-#include "hv/guest_lifecycle.h"
 #include "hv/multiboot.h"
+#include "hv/vcpu_run.h"
 
 /* Loads module 0 as a Multiboot1 ELF guest and runs it until it ends; returns
  * how it ended, or NULL if there is no guest module. Refusals (bad ELF, missing

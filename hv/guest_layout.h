@@ -18,7 +18,7 @@
 #include <stdint.h>
 
 #include "hv/guest_elf.h"
-#include "hv/memmap.h"
+#include "lib/memmap.h"
 
 struct guest_layout_request {
     uint64_t image_copy_size;         /* bytes of the guest image file to keep (0: none) */

@@ -2,13 +2,12 @@
 
 #include <stdarg.h>
 
-#include "arch/x86_64/vmx_entry.h"
-#include "hv/bench_hooks.h"
-#include "hv/format.h"
 #include "hv/guest_state_dump.h"
 #include "hv/log.h"
+#include "hv/msr_policy.h"
 #include "hv/service.h"
-#include "hv/timer.h"
+#include "hv/vmexit_statistics.h"
+#include "lib/format.h"
 
 static struct guest_end end;
 static bool ended;
@@ -18,6 +17,7 @@ const struct guest_end *guest_ending(void) { return ended ? &end : 0; }
 static enum vmexit_action guest_ended(enum guest_end_kind kind, enum guest_service_event_kind event, const char *reason)
 {
     vmexit_print_statistics();
+    msr_policy_print_statistics();
     service_guest_ended(event, reason);
     end.kind = kind;
     format_string(end.reason, sizeof end.reason, "%s", reason);
@@ -56,31 +56,9 @@ enum vmexit_action guest_powered_off(struct vcpu *vcpu, const char *how)
     return guest_ended(GUEST_END_POWERED_OFF, GUEST_EVENT_GUEST_SHUTDOWN, how);
 }
 
-/* The tick and the console poll are due by the TSC, not only by the preemption
- * timer (which counts guest time only): run them between any two exits. The
- * service's tick may decide to force the guest off (shutdown timeout). */
-static enum vmexit_action run_due_timer_work(struct vcpu *vcpu)
+enum vmexit_action guest_forced_off(struct vcpu *vcpu, bool reboot_requested)
 {
-    if (!timer_work_due())
-        return VMEXIT_RESUME_GUEST;
-    switch (timer_run_due()) {
-    case SERVICE_GUEST_CONTINUES:
-        break;
-    case SERVICE_FORCE_GUEST_OFF:
-        return guest_stop(vcpu, "forced off after the shutdown timeout");
-    case SERVICE_FORCE_GUEST_OFF_REBOOT:
+    if (reboot_requested)
         return guest_stop(vcpu, "forced off after the shutdown timeout (reboot requested; vigil does not restart guests)");
-    }
-    return VMEXIT_RESUME_GUEST;
-}
-
-const struct guest_end *guest_run(struct vcpu *vcpu)
-{
-    for (;;) {
-        enum vmx_result entered = vmx_enter_guest(&vcpu->registers, vcpu->launched);
-        vmx_require_success(vcpu->launched ? "VMRESUME" : "VMLAUNCH", entered);
-        vcpu->launched = true;
-        if (VMEXIT_DISPATCH(vcpu) == VMEXIT_GUEST_ENDED || run_due_timer_work(vcpu) == VMEXIT_GUEST_ENDED)
-            return guest_ending();
-    }
+    return guest_stop(vcpu, "forced off after the shutdown timeout");
 }

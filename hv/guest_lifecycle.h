@@ -1,16 +1,17 @@
 /*
- * The guest's life on its vCPU: the run loop (enter, exit, dispatch, the due
- * timer work between exits) and how the guest ends. Exit handlers end the guest
- * by returning what guest_stop / guest_stop_as / guest_powered_off return; the
- * run loop then returns to hv_main, which decides what the machine does next
- * (hv/idle.c) outside any exit.
+ * How the guest's life ends: exit handlers end it by returning what guest_stop,
+ * guest_stop_as or guest_powered_off return, and the run loop (hv/vcpu_run.c)
+ * ends it with guest_forced_off when the service's shutdown timeout decides so.
+ * The loop then returns to hv_main, which decides what the machine does next
+ * (hv/idle.c) outside any VM exit. (Launch: hv/guest_launch.c; restart: later.)
  */
 #ifndef VIGIL_HV_GUEST_LIFECYCLE_H
 #define VIGIL_HV_GUEST_LIFECYCLE_H
 
+#include <stdbool.h>
+
 #include "guest-svc/host/guest_service.h"
-#include "hv/vcpu.h"
-#include "hv/vmexit.h"
+#include "hv/vmexit_action.h"
 
 enum guest_end_kind {
     GUEST_END_STOPPED,      /* it could not go on (fault, unexpected exit, forced off, reset) */
@@ -22,15 +23,8 @@ struct guest_end {
     char reason[192];
 };
 
-/* Runs the guest from its first entry until it ends; the vcpu is set up
- * (vcpu_setup). A failing VMLAUNCH/VMRESUME panics. */
-const struct guest_end *guest_run(struct vcpu *vcpu);
-/* How the guest ended, or NULL while it has not. */
-const struct guest_end *guest_ending(void);
-
 /* The guest cannot go on: "vigil: guest stopped: <why>", guest state, exit
- * counts; the service hears of it. Returns VMEXIT_GUEST_ENDED for the handler
- * to return. */
+ * counts; the service hears of it. Returns VMEXIT_GUEST_ENDED. */
 __attribute__((format(printf, 2, 3))) enum vmexit_action guest_stop(struct vcpu *vcpu, const char *format, ...);
 /* guest_stop with the event kind the service reports (e.g. a triple fault). */
 enum vmexit_action guest_stop_as(struct vcpu *vcpu, enum guest_service_event_kind kind, const char *reason);
@@ -41,5 +35,9 @@ enum vmexit_action guest_stop_as(struct vcpu *vcpu, enum guest_service_event_kin
 enum vmexit_action guest_request_reset(struct vcpu *vcpu, const char *reason);
 /* The guest asked to power off: "vigil: guest powered off (<how>)", counts. */
 enum vmexit_action guest_powered_off(struct vcpu *vcpu, const char *how);
+/* A forced shutdown (Shutdown with force) timed out: the guest is stopped. */
+enum vmexit_action guest_forced_off(struct vcpu *vcpu, bool reboot_requested);
+/* How the guest ended, or NULL while it has not. */
+const struct guest_end *guest_ending(void);
 
 #endif

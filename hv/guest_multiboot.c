@@ -9,15 +9,13 @@
 #include <stdbool.h>
 #include <string.h>
 
+#include "hv/guest_memory_map.h"
 #include "hv/version.h"
 
 #define FOUR_GIB 0x100000000ull
 #define ONE_MIB 0x100000ull
 #define LOWER_MEMORY_LIMIT 0xA0000ull /* 640 KiB: mem_lower's maximum (§3.3) */
 
-/* §3.3 mmap "type": 1 available RAM, 3 ACPI reclaimable, 4 ACPI NVS
- * (preserve on hibernation), 5 defective; every other value is reserved. */
-#define MULTIBOOT1_MMAP_RESERVED 2u
 #define MULTIBOOT1_MMAP_ENTRY_SIZE_FIELD 20u /* base_addr + length + type: `size` excludes itself */
 
 static void store_u32(uint8_t *p, uint32_t value)
@@ -34,21 +32,6 @@ static void store_u64(uint8_t *p, uint64_t value)
     store_u32(p + 4, (uint32_t)(value >> 32));
 }
 
-/* The hypervisor's own pages and the shared region must never look like RAM
- * to the guest (DESIGN.md §2, §4.4): it would allocate them. */
-static uint32_t guest_visible_type(uint32_t type)
-{
-    switch (type) {
-    case MEMMAP_RAM:
-    case MEMMAP_ACPI_RECLAIMABLE:
-    case MEMMAP_ACPI_NVS:
-    case MEMMAP_BAD:
-        return type;
-    default:
-        return MULTIBOOT1_MMAP_RESERVED;
-    }
-}
-
 static uint64_t entry_end(const struct memmap_entry *entry)
 {
     uint64_t end;
@@ -60,46 +43,13 @@ static unsigned entry_count(const struct memmap *map)
     return map->count < MEMMAP_MAX_ENTRIES ? map->count : MEMMAP_MAX_ENTRIES;
 }
 
-/*
- * Walks the host map, converting and merging; writes the entries to `out`
- * when it is not NULL (the first call only counts, so the size is known
- * before anything is written). Returns the number of guest entries.
- */
-static unsigned emit_memory_map(const struct memmap *map, uint8_t *out)
+static void store_mmap_entry(void *context, unsigned index, uint64_t base, uint64_t length, uint32_t type)
 {
-    unsigned emitted = 0;
-    uint64_t run_base = 0, run_end = 0;
-    uint32_t run_type = 0;
-    bool run_open = false;
-    unsigned count = entry_count(map);
-    for (unsigned i = 0; i <= count; i++) {
-        bool last = i == count;
-        const struct memmap_entry *entry = last ? NULL : &map->entries[i];
-        if (!last && entry->length == 0)
-            continue;
-        uint32_t type = last ? 0 : guest_visible_type(entry->type);
-        if (!last && run_open && type == run_type && entry->base == run_end) {
-            run_end = entry_end(entry);
-            continue;
-        }
-        if (run_open) {
-            if (out != NULL) {
-                uint8_t *p = out + (size_t)emitted * GUEST_MULTIBOOT1_MMAP_ENTRY_SIZE;
-                store_u32(p, MULTIBOOT1_MMAP_ENTRY_SIZE_FIELD);
-                store_u64(p + 4, run_base);
-                store_u64(p + 12, run_end - run_base);
-                store_u32(p + 20, run_type);
-            }
-            emitted++;
-        }
-        if (!last) {
-            run_open = true;
-            run_base = entry->base;
-            run_end = entry_end(entry);
-            run_type = type;
-        }
-    }
-    return emitted;
+    uint8_t *p = (uint8_t *)context + (size_t)index * GUEST_MULTIBOOT1_MMAP_ENTRY_SIZE;
+    store_u32(p, MULTIBOOT1_MMAP_ENTRY_SIZE_FIELD);
+    store_u64(p + 4, base);
+    store_u64(p + 12, length);
+    store_u32(p + 20, type);
 }
 
 /* End of the RAM that runs without a gap or a non-RAM entry from `start`
@@ -144,7 +94,7 @@ size_t guest_multiboot1_build(uint8_t *buffer, size_t buffer_size, uint32_t buff
 
     size_t cmdline_length = bounded_length(cmdline, GUEST_MULTIBOOT1_CMDLINE_MAX - 1);
     size_t loader_name_length = bounded_length(loader_name, GUEST_MULTIBOOT1_LOADER_NAME_MAX - 1);
-    unsigned mmap_entries = emit_memory_map(host_map, NULL);
+    unsigned mmap_entries = guest_memory_map_walk(host_map, NULL, NULL);
 
     /* Every term is bounded (entries <= 128), so these sums cannot overflow. */
     size_t module_list_offset = GUEST_MULTIBOOT1_INFO_SIZE;
@@ -176,7 +126,7 @@ size_t guest_multiboot1_build(uint8_t *buffer, size_t buffer_size, uint32_t buff
     store_u32(buffer + GUEST_MULTIBOOT1_MMAP_ADDR_OFFSET, buffer_physical + (uint32_t)mmap_offset);
     store_u32(buffer + GUEST_MULTIBOOT1_LOADER_NAME_OFFSET, buffer_physical + (uint32_t)loader_name_offset);
 
-    emit_memory_map(host_map, buffer + mmap_offset);
+    guest_memory_map_walk(host_map, store_mmap_entry, buffer + mmap_offset);
     memcpy(buffer + cmdline_offset, cmdline, cmdline_length); /* NUL from the memset */
     memcpy(buffer + loader_name_offset, loader_name, loader_name_length);
     return total;

@@ -12,7 +12,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "hv/memmap.h"
+#include "lib/memmap.h"
 
 /* multiboot_info.flags bits (§3.3) vigil sets. */
 #define GUEST_MULTIBOOT1_INFO_MEMORY (1u << 0)      /* mem_lower, mem_upper */

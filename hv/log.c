@@ -1,8 +1,10 @@
 #include "hv/log.h"
 
 #include <stdarg.h>
-#include "hv/format.h"
 #include <string.h>
+
+#include "boards/pc/board.h"
+#include "lib/format.h"
 
 #define LOG_LINE_MAX 512
 
@@ -15,7 +17,7 @@ static struct uart16550 *active_console(void)
     if (!console) {
         /* Before the command line chose a port (or after a failure parsing it):
          * COM1 at 115200, which every board here wires to the operator. */
-        uart16550_init(&fallback_console, &uart16550_port_io, 0x3F8, 115200);
+        uart16550_init(&fallback_console, &uart16550_port_io, BOARD_PC_COM1_PORT, BOARD_PC_CONSOLE_BAUD_DEFAULT);
         console = &fallback_console;
     }
     return console;

@@ -19,11 +19,11 @@
 #include "hv/guest_launch.h"
 #include "hv/idle.h"
 #include "hv/log.h"
-#include "hv/memmap.h"
 #include "hv/multiboot.h"
 #include "hv/panic.h"
 #include "hv/tsc_calibration.h"
 #include "hv/version.h"
+#include "lib/memmap.h"
 
 #define IDENTITY_MAP_LIMIT 0x100000000ull
 

@@ -17,7 +17,7 @@
 #include "arch/x86_64/msr.h"
 #include "arch/x86_64/vmx.h"
 #include "hv/apic_filter.h"
-#include "hv/format.h"
+#include "lib/format.h"
 #include "hv/log.h"
 #include "hv/vcpu.h"
 
@@ -27,6 +27,9 @@
 #define MSR_IA32_DEBUGCTL 0x1D9
 #define MSR_IA32_TSC_DEADLINE 0x6E0
 #define MSR_IA32_XSS 0xDA0
+#define MSR_IA32_MISC_ENABLE 0x1A0
+/* SDM Vol. 4 Table 2-2: bit 0 fast strings, 11 BTS unavailable, 12 PEBS unavailable. */
+#define MISC_ENABLE_DEFAULT 0x1801ull
 #define MSR_X2APIC_ICR 0x830
 
 #define APIC_BASE_BSP (1ull << 8)
@@ -54,7 +57,8 @@ static const struct msr_policy_entry table[] = {
     { 0x198, 0x198, MSR_PASS, MSR_DENY, "performance status: read-only" },
     { 0x199, 0x199, MSR_PASS, MSR_IGNORE, "performance control: machine-wide frequency" },
     { 0x19A, 0x19C, MSR_PASS, MSR_IGNORE, "thermal control and status: machine-wide" },
-    { 0x1A0, 0x1A0, MSR_PASS, MSR_IGNORE, "misc enable: machine-wide features (MONITOR among them)" },
+    { 0x1A0, 0x1A0, MSR_VIRTUAL, MSR_IGNORE,
+      "misc enable: machine-wide features (MONITOR among them); reads emulated where the CPU lacks it" },
     { 0x1A2, 0x1A2, MSR_PASS, MSR_DENY, "temperature target: read-only" },
     { 0x1B0, 0x1B0, MSR_PASS, MSR_IGNORE, "energy/performance bias: machine-wide" },
     { 0x1D9, 0x1D9, MSR_VIRTUAL, MSR_VIRTUAL, "DEBUGCTL: the VMCS guest field; LBR and BTF only" },
@@ -244,6 +248,12 @@ static bool read_virtual(uint32_t msr, uint64_t *value)
     case MSR_IA32_TSC_ADJUST:
         *value = guest.tsc_adjust;
         return guest.tsc_adjust_present;
+    case MSR_IA32_MISC_ENABLE:
+        /* Linux's verify_cpu reads it on every family-6 Intel CPU, before it has an
+         * IDT: a #GP there is a triple fault. Bochs' models lack the MSR. */
+        if (!cpu_read_msr_checked(msr, value))
+            *value = MISC_ENABLE_DEFAULT;
+        return true;
     case MSR_IA32_DEBUGCTL:
         *value = vmcs_read64(VMCS_GUEST_IA32_DEBUGCTL);
         return true;

@@ -5,7 +5,7 @@
 #include "hv/log.h"
 #include "hv/panic.h"
 #include "hv/version.h"
-#include "hv/vmexit.h"
+#include "hv/vmexit_statistics.h"
 
 /* Bytes taken from the UART per poll: bounded so a UART that always reports
  * data (noise, a stuck line) cannot hold the hypervisor. hv/timer.c polls every

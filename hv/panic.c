@@ -1,7 +1,7 @@
 #include "hv/panic.h"
 
 #include <stdarg.h>
-#include "hv/format.h"
+#include "lib/format.h"
 
 #include "arch/x86_64/cpu.h"
 #include "drivers/acpi/acpi_power.h"

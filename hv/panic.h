@@ -5,6 +5,7 @@
 #include <stdint.h>
 
 #include "hv/cmdline.h"
+#include "lib/panic.h" /* panic, panic_apply_policy: implemented in hv/panic.c */
 
 struct acpi_power_config;
 /* The policy, and the power-off/reset values acpi_power_read saved at start (copied). */
@@ -12,11 +13,6 @@ void panic_configure(enum panic_policy policy, const struct acpi_power_config *p
 
 /* Resets the machine with the saved ACPI values; returns only if that failed. */
 void hv_reset(void);
-
-/* Prints "vigil: PANIC: <message>" and applies the policy. */
-__attribute__((noreturn, format(printf, 1, 2))) void panic(const char *format, ...);
-/* Applies the policy (halt, power off or reboot) without printing a reason. */
-__attribute__((noreturn)) void panic_apply_policy(void);
 /* After the guest stopped for good: the same policy as a panic (power off in
  * emulators, halt on hardware) without calling it one. */
 __attribute__((noreturn)) void hv_stop_after_guest(const char *reason);

@@ -8,8 +8,8 @@
 #include "arch/x86_64/vmx.h"
 #include "arch/x86_64/vmx_entry.h"
 #include "hv/log.h"
-#include "hv/page_pool.h"
 #include "hv/panic.h"
+#include "lib/page_pool.h"
 
 #define CR0_PE (1ull << 0)
 #define CR0_ET (1ull << 4)
@@ -220,25 +220,27 @@ static void setup_guest_state(struct vcpu *vcpu, const struct guest_entry_state 
     vmcs_write_natural(VMCS_GUEST_CR3, 0);
     vmcs_write_natural(VMCS_GUEST_DR7, 0x400);
 
-    write_guest_segment(VMCS_GUEST_CS_SELECTOR, 0x08, VMCS_GUEST_CS_BASE, VMCS_GUEST_CS_LIMIT, 0xFFFFFFFF,
+    uint16_t code = entry->code_selector ? entry->code_selector : 0x08;
+    uint16_t data = entry->data_selector ? entry->data_selector : 0x10;
+    write_guest_segment(VMCS_GUEST_CS_SELECTOR, code, VMCS_GUEST_CS_BASE, VMCS_GUEST_CS_LIMIT, 0xFFFFFFFF,
                         VMCS_GUEST_CS_ACCESS_RIGHTS, ACCESS_RIGHTS_CODE_32);
-    write_guest_segment(VMCS_GUEST_SS_SELECTOR, 0x10, VMCS_GUEST_SS_BASE, VMCS_GUEST_SS_LIMIT, 0xFFFFFFFF,
+    write_guest_segment(VMCS_GUEST_SS_SELECTOR, data, VMCS_GUEST_SS_BASE, VMCS_GUEST_SS_LIMIT, 0xFFFFFFFF,
                         VMCS_GUEST_SS_ACCESS_RIGHTS, ACCESS_RIGHTS_DATA_32);
-    write_guest_segment(VMCS_GUEST_DS_SELECTOR, 0x10, VMCS_GUEST_DS_BASE, VMCS_GUEST_DS_LIMIT, 0xFFFFFFFF,
+    write_guest_segment(VMCS_GUEST_DS_SELECTOR, data, VMCS_GUEST_DS_BASE, VMCS_GUEST_DS_LIMIT, 0xFFFFFFFF,
                         VMCS_GUEST_DS_ACCESS_RIGHTS, ACCESS_RIGHTS_DATA_32);
-    write_guest_segment(VMCS_GUEST_ES_SELECTOR, 0x10, VMCS_GUEST_ES_BASE, VMCS_GUEST_ES_LIMIT, 0xFFFFFFFF,
+    write_guest_segment(VMCS_GUEST_ES_SELECTOR, data, VMCS_GUEST_ES_BASE, VMCS_GUEST_ES_LIMIT, 0xFFFFFFFF,
                         VMCS_GUEST_ES_ACCESS_RIGHTS, ACCESS_RIGHTS_DATA_32);
-    write_guest_segment(VMCS_GUEST_FS_SELECTOR, 0x10, VMCS_GUEST_FS_BASE, VMCS_GUEST_FS_LIMIT, 0xFFFFFFFF,
+    write_guest_segment(VMCS_GUEST_FS_SELECTOR, data, VMCS_GUEST_FS_BASE, VMCS_GUEST_FS_LIMIT, 0xFFFFFFFF,
                         VMCS_GUEST_FS_ACCESS_RIGHTS, ACCESS_RIGHTS_DATA_32);
-    write_guest_segment(VMCS_GUEST_GS_SELECTOR, 0x10, VMCS_GUEST_GS_BASE, VMCS_GUEST_GS_LIMIT, 0xFFFFFFFF,
+    write_guest_segment(VMCS_GUEST_GS_SELECTOR, data, VMCS_GUEST_GS_BASE, VMCS_GUEST_GS_LIMIT, 0xFFFFFFFF,
                         VMCS_GUEST_GS_ACCESS_RIGHTS, ACCESS_RIGHTS_DATA_32);
     write_guest_segment(VMCS_GUEST_LDTR_SELECTOR, 0, VMCS_GUEST_LDTR_BASE, VMCS_GUEST_LDTR_LIMIT, 0,
                         VMCS_GUEST_LDTR_ACCESS_RIGHTS, ACCESS_RIGHTS_UNUSABLE);
     /* TR must be usable and busy (SDM Vol. 3C §27.3.1.2) even though the guest has no TSS yet. */
     write_guest_segment(VMCS_GUEST_TR_SELECTOR, 0, VMCS_GUEST_TR_BASE, VMCS_GUEST_TR_LIMIT, 0xFFFF,
                         VMCS_GUEST_TR_ACCESS_RIGHTS, ACCESS_RIGHTS_TSS_BUSY_32);
-    vmcs_write_natural(VMCS_GUEST_GDTR_BASE, 0);
-    vmcs_write32(VMCS_GUEST_GDTR_LIMIT, 0xFFFF);
+    vmcs_write_natural(VMCS_GUEST_GDTR_BASE, entry->gdt_base);
+    vmcs_write32(VMCS_GUEST_GDTR_LIMIT, entry->gdt_limit ? entry->gdt_limit : 0xFFFF);
     vmcs_write_natural(VMCS_GUEST_IDTR_BASE, 0);
     vmcs_write32(VMCS_GUEST_IDTR_LIMIT, 0xFFFF);
 
@@ -277,4 +279,5 @@ void vcpu_setup(struct vcpu *vcpu, const struct vmx_capabilities *capabilities, 
     setup_guest_state(vcpu, entry);
     vcpu->registers.rax = entry->eax;
     vcpu->registers.rbx = entry->ebx;
+    vcpu->registers.rsi = entry->esi;
 }

@@ -39,10 +39,16 @@ struct vcpu {
     bool cpuid_has_xsave;
 };
 
-/* The guest's starting point: Multiboot1 (32-bit protected mode, paging off). */
+/* The guest's starting point: 32-bit protected mode, paging off, flat segments.
+ * Multiboot1 uses EAX/EBX and selectors 0x08/0x10 with no GDT; the Linux 32-bit
+ * boot protocol wants ESI = zero page and a GDT with __BOOT_CS 0x10 / __BOOT_DS
+ * 0x18. Zero selectors and gdt_limit mean the Multiboot1 defaults. */
 struct guest_entry_state {
     uint32_t entry_point;
-    uint32_t eax, ebx;
+    uint32_t eax, ebx, esi;
+    uint16_t code_selector, data_selector;
+    uint32_t gdt_base;
+    uint16_t gdt_limit;
 };
 
 /* Why vigil cannot run a guest on this CPU, or NULL if it can: EPT, unrestricted
@@ -51,7 +57,7 @@ const char *vcpu_missing_capability(const struct vmx_capabilities *capabilities)
 
 /* VMXON, VMCS and bitmaps (pages from the pool), controls, host state and
  * guest state (registers included); the VMCS is current afterwards, and the
- * guest is ready for its first entry (hv/guest_lifecycle.c). Panics with the VMX failure
+ * guest is ready for its first entry (hv/vcpu_run.c). Panics with the VMX failure
  * decoded if any step fails. */
 void vcpu_setup(struct vcpu *vcpu, const struct vmx_capabilities *capabilities, struct page_pool *pool,
                 uint64_t ept_pointer, uint32_t preemption_timer_ticks, const struct guest_entry_state *entry);

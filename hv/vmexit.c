@@ -2,13 +2,12 @@
 
 #include "arch/x86_64/vmx.h"
 #include "hv/event_injection.h"
-#include "hv/format.h"
-#include "hv/guest_lifecycle.h"
-#include "hv/log.h"
-#include "hv/msr_policy.h"
+#include "hv/vmexit_handlers.h"
+#include "hv/vmexit_statistics.h"
 
 /* Basic exit reason -> handler (SDM Vol. 3D Appendix C). A reason without a
- * handler is unexpected: vigil never enables the control that causes it. */
+ * handler is unexpected: vigil never enables the control that causes it, so
+ * vmexit_handle_unexpected stops the guest. */
 static vmexit_handler *const handlers[VMX_EXIT_REASON_LIMIT] = {
     [EXIT_REASON_EXCEPTION_OR_NMI] = vmexit_handle_exception_or_nmi,
     [EXIT_REASON_TRIPLE_FAULT] = vmexit_handle_triple_fault,
@@ -48,31 +47,13 @@ static vmexit_handler *const handlers[VMX_EXIT_REASON_LIMIT] = {
     [EXIT_REASON_VMFUNC] = vmexit_handle_vmx_instruction,
 };
 
-static struct vmexit_statistics statistics;
-
-const struct vmexit_statistics *vmexit_get_statistics(void) { return &statistics; }
-
-void vmexit_print_statistics(void)
-{
-    char line[512];
-    int used = format_string(line, sizeof line, "vigil: exits: total=%lu", (unsigned long)statistics.total);
-    for (uint32_t reason = 0; reason <= VMX_EXIT_REASON_LIMIT && used > 0 && (size_t)used < sizeof line; reason++) {
-        if (statistics.by_reason[reason])
-            used += format_string(line + used, sizeof line - (size_t)used, " %s=%lu", vmx_exit_reason_slug(reason),
-                                  (unsigned long)statistics.by_reason[reason]);
-    }
-    log_raw_printf("%s\n", line);
-    msr_policy_print_statistics();
-}
-
 void vmexit_record(struct vcpu *vcpu)
 {
     uint32_t exit_reason = vmcs_read32(VMCS_EXIT_REASON);
     vcpu->exit_reason = VMX_EXIT_REASON_BASIC(exit_reason);
     vcpu->exit_entry_failed = (exit_reason & VMX_EXIT_REASON_ENTRY_FAILURE) != 0;
     vcpu->exit_qualification = vmcs_read_natural(VMCS_EXIT_QUALIFICATION);
-    statistics.total++;
-    statistics.by_reason[vcpu->exit_reason < VMX_EXIT_REASON_LIMIT ? vcpu->exit_reason : VMX_EXIT_REASON_LIMIT]++;
+    vmexit_statistics_count(vcpu->exit_reason);
     /* Every VM exit clears the valid bit of the VM-entry interruption field
      * (SDM Vol. 3C §28.2.4); an event cut short by this exit goes back in. Not
      * after a failed entry: nothing was delivered. */
@@ -85,9 +66,6 @@ enum vmexit_action vmexit_handle(struct vcpu *vcpu)
 {
     if (vcpu->exit_entry_failed)
         return vmexit_handle_entry_failure(vcpu);
-    vmexit_handler *handle = vcpu->exit_reason < VMX_EXIT_REASON_LIMIT ? handlers[vcpu->exit_reason] : 0;
-    if (!handle)
-        return guest_stop(vcpu, "unexpected VM exit %u (%s), qualification 0x%lx", vcpu->exit_reason,
-                          vmx_exit_reason_name(vcpu->exit_reason), (unsigned long)vcpu->exit_qualification);
-    return handle(vcpu);
+    vmexit_handler *handler = vcpu->exit_reason < VMX_EXIT_REASON_LIMIT ? handlers[vcpu->exit_reason] : 0;
+    return handler ? handler(vcpu) : vmexit_handle_unexpected(vcpu);
 }

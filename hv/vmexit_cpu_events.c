@@ -8,7 +8,7 @@
 #include "arch/x86_64/vmx.h"
 #include "hv/event_injection.h"
 #include "hv/guest_lifecycle.h"
-#include "hv/vmexit.h"
+#include "hv/vmexit_handlers.h"
 
 #define INTERRUPTION_TYPE_MASK (7u << 8)
 

@@ -9,7 +9,7 @@
 #include "hv/event_injection.h"
 #include "hv/guest_lifecycle.h"
 #include "hv/guest_state.h"
-#include "hv/vmexit.h"
+#include "hv/vmexit_handlers.h"
 
 #define CR0_PE (1ull << 0)
 #define CR0_TS (1ull << 3)

@@ -9,6 +9,7 @@
 #include "arch/x86_64/cpu.h"
 #include "arch/x86_64/vmx.h"
 #include "hv/apic_trap.h"
+#include "hv/clock.h"
 #include "hv/cpuid_policy.h"
 #include "hv/event_injection.h"
 #include "hv/guest_lifecycle.h"
@@ -18,7 +19,8 @@
 #include "hv/panic.h"
 #include "hv/service.h"
 #include "hv/timer.h"
-#include "hv/vmexit.h"
+#include "hv/vmexit_handlers.h"
+#include "hv/vmexit_statistics.h"
 
 #define CR4_OSXSAVE (1ull << 18)
 
@@ -26,7 +28,7 @@
 enum vmexit_action vmexit_handle_cpuid(struct vcpu *vcpu)
 {
     struct guest_registers *r = &vcpu->registers;
-    struct cpuid_guest guest = { guest_visible_cr4(vcpu), vcpu->secondary_controls };
+    struct cpuid_guest guest = { guest_visible_cr4(vcpu), vcpu->secondary_controls, clock_tsc_frequency() };
     uint32_t registers[4];
     cpuid_policy_answer((uint32_t)r->rax, (uint32_t)r->rcx, registers, &guest);
     r->rax = registers[0];
@@ -127,7 +129,8 @@ enum vmexit_action vmexit_handle_invd(struct vcpu *vcpu)
 enum vmexit_action vmexit_handle_preemption_timer(struct vcpu *vcpu)
 {
     (void)vcpu;
-    /* The run loop runs the due work after every exit; here only the alarm is re-armed. */
+    /* The run loop ran the due work before this handler: only the alarm is
+     * re-armed, to the next due work. */
     vmcs_write32(VMCS_GUEST_PREEMPTION_TIMER_VALUE, timer_preemption_value());
     return VMEXIT_RESUME_GUEST;
 }
@@ -191,5 +194,11 @@ enum vmexit_action vmexit_handle_ept_misconfiguration(struct vcpu *vcpu)
 enum vmexit_action vmexit_handle_entry_failure(struct vcpu *vcpu)
 {
     return guest_stop(vcpu, "VM entry failed: exit reason %u (%s), qualification 0x%lx", vcpu->exit_reason,
+                      vmx_exit_reason_name(vcpu->exit_reason), (unsigned long)vcpu->exit_qualification);
+}
+
+enum vmexit_action vmexit_handle_unexpected(struct vcpu *vcpu)
+{
+    return guest_stop(vcpu, "unexpected VM exit %u (%s), qualification 0x%lx", vcpu->exit_reason,
                       vmx_exit_reason_name(vcpu->exit_reason), (unsigned long)vcpu->exit_qualification);
 }

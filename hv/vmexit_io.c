@@ -14,21 +14,23 @@
 
 #include "arch/x86_64/port_io.h"
 #include "arch/x86_64/vmx.h"
+#include "boards/bochs/board.h"
+#include "boards/pc/board.h"
 #include "hv/guest_lifecycle.h"
 #include "hv/io_policy.h"
 #include "hv/log.h"
 #include "hv/service.h"
-#include "hv/vmexit.h"
+#include "hv/vmexit_handlers.h"
 
-#define UART_PORT_COUNT 8
-#define BOCHS_SHUTDOWN_PORT 0x8900
-#define PCI_CONFIG_PORT 0xCF8     /* CONFIG_ADDRESS 0xCF8-0xCFB (dword), reset control 0xCF9 (byte), data 0xCFC-0xCFF */
+#define UART_PORT_COUNT BOARD_PC_UART_PORT_COUNT
+#define BOCHS_SHUTDOWN_PORT BOARD_BOCHS_SHUTDOWN_PORT
+#define PCI_CONFIG_PORT BOARD_PC_PCI_CONFIG_PORT /* CONFIG_ADDRESS 0xCF8-0xCFB (dword), reset control 0xCF9 (byte), data 0xCFC-0xCFF */
 #define PCI_CONFIG_PORT_COUNT 8
-#define RESET_CONTROL_OFFSET 1
-#define RESET_CONTROL_RESET (1u << 2)
-#define KEYBOARD_COMMAND_PORT 0x64
-#define SYSTEM_CONTROL_PORT_A 0x92
-#define SYSTEM_CONTROL_RESET (1u << 0)
+#define RESET_CONTROL_OFFSET (BOARD_PC_RESET_CONTROL_PORT - BOARD_PC_PCI_CONFIG_PORT)
+#define RESET_CONTROL_RESET BOARD_PC_RESET_CONTROL_RESET
+#define KEYBOARD_COMMAND_PORT BOARD_PC_KEYBOARD_COMMAND_PORT
+#define SYSTEM_CONTROL_PORT_A BOARD_PC_SYSTEM_CONTROL_PORT_A
+#define SYSTEM_CONTROL_RESET BOARD_PC_SYSTEM_CONTROL_FAST_RESET
 #define ACPI_SLP_EN (1u << 13)
 
 enum device { DEVICE_NONE, DEVICE_CONSOLE, DEVICE_DOORBELL, DEVICE_PM1A, DEVICE_PM1B, DEVICE_DEBUG_EXIT,
@@ -112,7 +114,7 @@ static void refused_write(const char *what, uint16_t port, uint32_t value)
 
 static enum vmexit_action bochs_shutdown(struct vcpu *vcpu, bool is_in, uint32_t *value)
 {
-    static const char shutdown[] = "Shutdown";
+    static const char shutdown[] = BOARD_BOCHS_SHUTDOWN_STRING;
     if (is_in) {
         *value = 0xFFFFFFFFu;
         return VMEXIT_RESUME_GUEST;

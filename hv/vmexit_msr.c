@@ -7,7 +7,7 @@
 
 #include "hv/event_injection.h"
 #include "hv/msr_policy.h"
-#include "hv/vmexit.h"
+#include "hv/vmexit_handlers.h"
 
 void vmexit_msr_configure(struct vcpu *vcpu)
 {

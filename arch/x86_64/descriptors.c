@@ -57,6 +57,7 @@ void descriptors_init(void)
 
     memset(&tss, 0, sizeof tss);
     /* IST stacks live in arch/x86_64/paging.c, each above a guard page. */
+    _Static_assert(IST_PAGE_FAULT <= PAGING_IST_STACK_COUNT, "a guarded stack for every IST the TSS names");
     for (unsigned ist = IST_DOUBLE_FAULT; ist <= IST_PAGE_FAULT; ist++)
         tss.ist[ist - 1] = paging_ist_stack_top(ist);
     tss.io_map_base = sizeof tss; /* no I/O permission bitmap */

@@ -20,8 +20,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "hv/memmap.h"
-#include "hv/page_pool.h"
+#include "lib/memmap.h"
+#include "lib/page_pool.h"
 
 /* Permission bits, bits 2:0 of every EPT entry (SDM Vol. 3C §29.3.2). */
 #define EPT_READ 1u

@@ -9,8 +9,8 @@
 
 #include "arch/x86_64/cpu.h"
 #include "arch/x86_64/paging.h"
-#include "hv/log.h"
-#include "hv/panic.h"
+#include "lib/log.h"
+#include "lib/panic.h"
 
 #define VECTOR_NMI 2
 #define VECTOR_GENERAL_PROTECTION 13

@@ -7,14 +7,13 @@
 #include <stddef.h>
 #include <string.h>
 
-#include "arch/x86_64/descriptors.h"
 
 #define PAGE 4096ull
 #define PRESENT_WRITABLE 0x3ull
 #define ADDRESS_MASK 0x000FFFFFFFFFF000ull
 #define FOUR_GIB 0x100000000ull
 #define IST_STACK_SIZE (2 * PAGE)
-#define IST_STACK_COUNT 4 /* IST_DOUBLE_FAULT .. IST_PAGE_FAULT */
+#define IST_STACK_COUNT PAGING_IST_STACK_COUNT
 
 extern char __image_start[], __image_end[];
 extern uint64_t boot_page_directories[4 * 512];

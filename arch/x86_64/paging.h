@@ -43,7 +43,10 @@ const char *paging_guard_page_owner(uint64_t address);
  * 4 GiB or the image window outside guard pages): safe to read in a fault report. */
 bool paging_readable(uint64_t address, uint64_t length);
 
-/* Top of IST stack `ist` (1..IST_PAGE_FAULT), 0 for any other. */
+/* Top of IST stack `ist` (1..PAGING_IST_STACK_COUNT), 0 for any other: the
+ * stacks the TSS names (arch/x86_64/descriptors.h, IST_DOUBLE_FAULT ..
+ * IST_PAGE_FAULT), each above a guard page. */
+#define PAGING_IST_STACK_COUNT 4
 uint64_t paging_ist_stack_top(unsigned ist);
 
 #endif

@@ -1,6 +1,6 @@
 #include "arch/x86_64/vmx.h"
 
-#include "hv/panic.h"
+#include "lib/panic.h"
 
 const char *vmx_result_name(enum vmx_result result)
 {

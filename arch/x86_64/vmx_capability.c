@@ -1,6 +1,6 @@
 #include "arch/x86_64/vmx_capability.h"
 
-#include "hv/format.h"
+#include "lib/format.h"
 #include <string.h>
 
 #include "arch/x86_64/msr.h"

@@ -6,6 +6,8 @@
 #include "drivers/acpi/acpi_power.h"
 
 #include "arch/x86_64/port_io.h"
+#include "boards/bochs/board.h"
+#include "boards/pc/board.h"
 #include "drivers/acpi/acpi_tables.h"
 
 #define IDENTITY_MAP_LIMIT 0x100000000ull
@@ -14,7 +16,6 @@
 #define BIOS_AREA_LENGTH 0x20000
 #define SLP_EN (1u << 13)
 #define SCI_EN 1u
-#define BOCHS_SHUTDOWN_PORT 0x8900
 
 /* A pointer to identity-mapped physical memory. The empty asm hides the constant
  * address from gcc's object-bounds analysis (-Warray-bounds on low fixed addresses). */
@@ -211,9 +212,9 @@ const char *acpi_power_off(const struct acpi_power_config *config, uint8_t exit_
     if (config->debug_exit_port)
         port_out32(config->debug_exit_port, exit_code);
     const char *failure = enter_s5(config);
-    static const char bochs_shutdown[] = "Shutdown";
+    static const char bochs_shutdown[] = BOARD_BOCHS_SHUTDOWN_STRING;
     for (unsigned i = 0; i < sizeof bochs_shutdown - 1; i++)
-        port_out8(BOCHS_SHUTDOWN_PORT, (uint8_t)bochs_shutdown[i]);
+        port_out8(BOARD_BOCHS_SHUTDOWN_PORT, (uint8_t)bochs_shutdown[i]);
     return failure;
 }
 
@@ -221,9 +222,10 @@ void acpi_reset(const struct acpi_power_config *config)
 {
     if (config->fadt_valid && config->fadt.reset_register_valid)
         port_out8(config->fadt.reset_port, config->fadt.reset_value);
-    port_out8(0xCF9, 0x02);
-    port_out8(0xCF9, 0x06); /* full reset through the PCI reset control register */
-    port_out8(0x64, 0xFE);  /* keyboard controller pulse of the reset line */
+    port_out8(BOARD_PC_RESET_CONTROL_PORT, BOARD_PC_RESET_CONTROL_HARD);
+    /* full reset through the PCI reset control register */
+    port_out8(BOARD_PC_RESET_CONTROL_PORT, BOARD_PC_RESET_CONTROL_HARD | BOARD_PC_RESET_CONTROL_RESET);
+    port_out8(BOARD_PC_KEYBOARD_COMMAND_PORT, BOARD_PC_KEYBOARD_PULSE_RESET); /* keyboard controller pulse of the reset line */
     /* Last resort: a triple fault through an empty IDT. */
     struct __attribute__((packed)) { uint16_t limit; uint64_t base; } empty_idt = { 0, 0 };
     __asm__ volatile("lidt %0; int3" : : "m"(empty_idt));

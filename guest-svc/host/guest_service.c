@@ -1,141 +1,26 @@
 /*
  * The guest service core (guest_service.h): initialisation of the shared region,
- * registration of the Additions, the IVMGuestOS properties, the timer tick and
- * the guest's end. The mailbox is in mailbox.c, the request encoders in
- * operations.c.
+ * registration of the Additions, the IVMGuestOS properties, the timer tick, the
+ * guest's end, and the doorbell: the mailbox (mailbox.c, mailbox_receive.c) moves
+ * the messages, this file decides what a guest-initiated one means. The request
+ * encoders are in operations.c; the order of the parts: service_state.h.
  */
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
 
-#include "guest-svc/host/guest_service_internal.h"
-#include "hv/format.h"
-
-/* ---- Shared region access ------------------------------------------------------ */
-
-void gs_copy_from_guest(void *destination, const volatile void *source, size_t size)
-{
-    uint8_t *out = destination;
-    const volatile uint8_t *in = source;
-    size_t i = 0;
-    if ((((uintptr_t)out | (uintptr_t)in) & 7u) == 0) {
-        for (; i + 8 <= size; i += 8) {
-            uint64_t word = *(const volatile uint64_t *)(const volatile void *)(in + i);
-            memcpy(out + i, &word, 8);
-        }
-    }
-    for (; i < size; i++)
-        out[i] = in[i];
-}
-
-void gs_copy_to_guest(volatile void *destination, const void *source, size_t size)
-{
-    volatile uint8_t *out = destination;
-    const uint8_t *in = source;
-    size_t i = 0;
-    if ((((uintptr_t)out | (uintptr_t)in) & 7u) == 0) {
-        for (; i + 8 <= size; i += 8) {
-            uint64_t word;
-            memcpy(&word, in + i, 8);
-            *(volatile uint64_t *)(volatile void *)(out + i) = word;
-        }
-    }
-    for (; i < size; i++)
-        out[i] = in[i];
-}
+#include "guest-svc/host/guest_service.h"
+#include "guest-svc/host/mailbox.h"
+#include "guest-svc/host/mailbox_receive.h"
+#include "guest-svc/host/service_state.h"
+#include "lib/format.h"
 
 static void zero_guest(volatile void *destination, size_t size)
 {
     volatile uint8_t *out = destination;
     for (size_t i = 0; i < size; i++)
         out[i] = 0;
-}
-
-void gs_write_host_flags(struct guest_service *service)
-{
-    service->status->host_flags = service->host_flags;
-}
-
-/* pvclock-style: sequence odd, the fields, sequence even. The compiler keeps
- * volatile stores in order and x86 does not reorder stores with stores. */
-void gs_refresh_time(struct guest_service *service, uint64_t now)
-{
-    const struct guest_service_platform *p = &service->platform;
-    volatile struct vigil_time_record *time = &service->status->time;
-    uint64_t tsc = p->guest_tsc ? p->guest_tsc(p->context) : 0;
-    uint64_t unix_ns = p->unix_time_ns ? p->unix_time_ns(p->context) : 0;
-
-    time->sequence = service->time_sequence + 1u;
-    __asm__ volatile("" ::: "memory");
-    time->tsc_timestamp = tsc;
-    time->unix_time_ns = unix_ns;
-    time->tsc_frequency_hz = p->tsc_frequency_hz;
-    time->reserved = 0;
-    __asm__ volatile("" ::: "memory");
-    service->time_sequence += 2u;
-    time->sequence = service->time_sequence;
-    service->time_refreshed_ms = now;
-}
-
-/* ---- Platform wrappers ------------------------------------------------------------- */
-
-uint64_t gs_now(const struct guest_service *service)
-{
-    return service->platform.now_ms ? service->platform.now_ms(service->platform.context) : 0;
-}
-
-void gs_emit(struct guest_service *service, enum guest_service_event_kind kind, const char *format, ...)
-{
-    struct guest_service_event event;
-    memset(&event, 0, sizeof(event));
-    event.kind = kind;
-    event.time_ms = gs_now(service);
-    va_list arguments;
-    va_start(arguments, format);
-    format_vstring(event.detail, sizeof(event.detail), format, arguments);
-    va_end(arguments);
-    if (service->platform.emit_event)
-        service->platform.emit_event(service->platform.context, &event);
-}
-
-void gs_log(struct guest_service *service, const char *format, ...)
-{
-    if (!service->platform.log)
-        return;
-    uint64_t second = gs_now(service) / 1000u;
-    if (second != service->log_window_second) {
-        service->log_window_second = second;
-        service->log_window_count = 0;
-        if (service->log_suppressed) {
-            format_string(service->line, sizeof(service->line),
-                          "guest-svc: %llu log lines about guest input suppressed",
-                          (unsigned long long)service->log_suppressed);
-            service->log_suppressed = 0;
-            service->platform.log(service->platform.context, service->line);
-        }
-    }
-    if (service->log_window_count >= GS_LOG_LINES_PER_SECOND_MAX) {
-        service->log_suppressed++;
-        return;
-    }
-    service->log_window_count++;
-    static const char prefix[] = "guest-svc: ";
-    memcpy(service->line, prefix, sizeof(prefix));
-    va_list arguments;
-    va_start(arguments, format);
-    format_vstring(service->line + sizeof(prefix) - 1, sizeof(service->line) - (sizeof(prefix) - 1), format,
-                   arguments);
-    va_end(arguments);
-    service->platform.log(service->platform.context, service->line);
-}
-
-size_t gs_bounded_length(const char *text, size_t max)
-{
-    size_t n = 0;
-    while (n < max && text[n] != '\0')
-        n++;
-    return n;
 }
 
 /* ---- Init --------------------------------------------------------------------------- */
@@ -192,7 +77,9 @@ static bool repair_string(char *field, size_t size)
     return repaired;
 }
 
-enum gs_registration_result gs_register(struct guest_service *service)
+enum gs_registration_result { GS_REGISTRATION_OK, GS_REGISTRATION_BUSY, GS_REGISTRATION_REFUSED };
+
+static enum gs_registration_result gs_register(struct guest_service *service)
 {
     volatile struct vigil_status_page *status = service->status;
     struct gs_registration copy;
@@ -305,15 +192,6 @@ void guest_service_tick(struct guest_service *service)
 }
 
 /* ---- The guest's end ---------------------------------------------------------------- */
-
-void gs_mark_stopped(struct guest_service *service)
-{
-    service->running = false;
-    service->registered = false;
-    gs_fail_all(service, VIGIL_VM_E_VM_NOT_RUNNING);
-    service->host_flags &= ~(VIGIL_HOST_FLAG_REQUEST_PENDING | VIGIL_HOST_FLAG_SHUTDOWN_REQUESTED);
-    gs_write_host_flags(service);
-}
 
 void guest_service_guest_stopped(struct guest_service *service, enum guest_service_event_kind why, const char *detail)
 {
@@ -471,4 +349,58 @@ bool guest_service_additions_registered(const struct guest_service *service)
 const struct guest_service_statistics *guest_service_get_statistics(const struct guest_service *service)
 {
     return &service->statistics;
+}
+
+/* ---- The doorbell: the mailbox takes the message, the service decides ---------- */
+
+/* Sequence 0: the guest speaks first (registration, an event). */
+static uint32_t guest_initiated(struct guest_service *service, const struct vigil_message *message)
+{
+    switch (message->operation) {
+    case VIGIL_OP_REGISTER:
+        switch (gs_register(service)) {
+        case GS_REGISTRATION_OK: return VIGIL_DOORBELL_ACCEPTED;
+        case GS_REGISTRATION_BUSY:
+            gs_log(service, "REGISTER while the registration is being written (sequence odd or changing)");
+            return gs_mailbox_rejected(service);
+        default: return gs_mailbox_rejected(service);
+        }
+    case VIGIL_OP_EVENT: {
+        struct vigil_guest_event event;
+        if (message->length < sizeof(event)) {
+            gs_log(service, "EVENT message of %u bytes", (unsigned)message->length);
+            return gs_mailbox_rejected(service);
+        }
+        memcpy(&event, message->payload, sizeof(event));
+        if (event.code == VIGIL_GUEST_EVENT_SHUTTING_DOWN) {
+            gs_emit(service, GUEST_EVENT_GUEST_SHUTDOWN, "the guest is shutting down");
+            return VIGIL_DOORBELL_ACCEPTED;
+        }
+        gs_log(service, "unknown guest event %u", (unsigned)event.code);
+        return gs_mailbox_rejected(service);
+    }
+    default:
+        gs_log(service, "unknown guest-initiated operation 0x%x", (unsigned)message->operation);
+        return gs_mailbox_rejected(service);
+    }
+}
+
+static uint32_t handle_doorbell(struct guest_service *service)
+{
+    uint32_t taken = gs_mailbox_take(service);
+    if (taken != VIGIL_DOORBELL_ACCEPTED)
+        return taken;
+    const struct vigil_message *message = &service->response;
+    if (message->sequence == 0)
+        return guest_initiated(service, message);
+    return gs_mailbox_reply(service, message);
+}
+
+uint32_t guest_service_doorbell(struct guest_service *service)
+{
+    service->statistics.doorbells++;
+    uint32_t result = handle_doorbell(service);
+    service->status->doorbell_result = result;
+    service->status->doorbell_count = service->statistics.doorbells;
+    return result;
 }

@@ -8,9 +8,9 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "guest-svc/host/guest_service_internal.h"
+#include "guest-svc/host/mailbox.h"
 
-static const char *operation_name(uint32_t operation)
+const char *gs_operation_name(uint32_t operation)
 {
     switch (operation) {
     case VIGIL_OP_NOP: return "NOP";
@@ -151,16 +151,11 @@ static void send_internal_kill(struct guest_service *service)
 
 /* ---- Completion ------------------------------------------------------------------------ */
 
-struct finished {
-    uint32_t id;
-    bool internal;
-    struct guest_service_callbacks callbacks;
-};
 
 /* Takes the in-flight request out of the mailbox; the caller delivers its result. */
-static struct finished take_in_flight(struct guest_service *service)
+struct gs_finished gs_take_in_flight(struct guest_service *service)
 {
-    struct finished done = {service->in_flight.id, service->in_flight.internal, service->in_flight.callbacks};
+    struct gs_finished done = {service->in_flight.id, service->in_flight.internal, service->in_flight.callbacks};
     service->host_flags &= ~VIGIL_HOST_FLAG_REQUEST_PENDING;
     if (service->in_flight.operation == VIGIL_OP_SHUTDOWN)
         service->host_flags &= ~VIGIL_HOST_FLAG_SHUTDOWN_REQUESTED;
@@ -169,7 +164,7 @@ static struct finished take_in_flight(struct guest_service *service)
     return done;
 }
 
-static void deliver(struct guest_service *service, const struct finished *done, struct guest_service_result *result)
+void gs_deliver(struct guest_service *service, const struct gs_finished *done, struct guest_service_result *result)
 {
     if (done->internal)
         return;
@@ -179,20 +174,31 @@ static void deliver(struct guest_service *service, const struct finished *done, 
         done->callbacks.on_complete(done->callbacks.context, result);
 }
 
-static void deliver_status(struct guest_service *service, const struct finished *done, uint32_t status)
+/* An EXECUTE killed before the guest started it: E_ABORT, exit code -1, KILLED. */
+static void deliver_killed(struct guest_service *service, const struct gs_finished *done)
+{
+    struct guest_service_result result;
+    memset(&result, 0, sizeof(result));
+    result.status = VIGIL_E_ABORT;
+    result.exit_code = -1;
+    result.execute_flags = VIGIL_EXECUTE_KILLED;
+    gs_deliver(service, done, &result);
+}
+
+static void deliver_status(struct guest_service *service, const struct gs_finished *done, uint32_t status)
 {
     struct guest_service_result result;
     memset(&result, 0, sizeof(result));
     result.status = status;
-    deliver(service, done, &result);
+    gs_deliver(service, done, &result);
 }
 
 /* Ends the in-flight request with a status; an EXECUTE ended host-side (timeout,
  * malformed answer) also has its command killed in the guest. */
-static void fail_in_flight(struct guest_service *service, uint32_t status)
+void gs_fail_in_flight(struct guest_service *service, uint32_t status)
 {
     bool was_execute = service->in_flight.operation == VIGIL_OP_EXECUTE && !service->in_flight.internal;
-    struct finished done = take_in_flight(service);
+    struct gs_finished done = gs_take_in_flight(service);
     if (was_execute && service->running)
         send_internal_kill(service);
     deliver_status(service, &done, status);
@@ -202,13 +208,13 @@ void gs_fail_all(struct guest_service *service, uint32_t status)
 {
     if (service->in_flight_valid) {
         bool shutdown = service->in_flight.operation == VIGIL_OP_SHUTDOWN;
-        struct finished done = take_in_flight(service);
+        struct gs_finished done = gs_take_in_flight(service);
         /* the guest stopping is what a Shutdown asked for */
         deliver_status(service, &done, shutdown && status == VIGIL_VM_E_VM_NOT_RUNNING ? VIGIL_S_OK : status);
     }
     while (service->queue_count) {
         struct gs_request *request = &service->queue[service->queue_head];
-        struct finished done = {request->id, request->internal, request->callbacks};
+        struct gs_finished done = {request->id, request->internal, request->callbacks};
         service->queue_head = (service->queue_head + 1) % GUEST_SERVICE_QUEUE_MAX;
         service->queue_count--;
         deliver_status(service, &done, status);
@@ -218,10 +224,10 @@ void gs_fail_all(struct guest_service *service, uint32_t status)
 
 /* Removes the index-th queued request (0 = the head) and returns what its
  * completion needs. */
-static struct finished remove_queued(struct guest_service *service, uint32_t index)
+static struct gs_finished remove_queued(struct guest_service *service, uint32_t index)
 {
     struct gs_request *request = &service->queue[(service->queue_head + index) % GUEST_SERVICE_QUEUE_MAX];
-    struct finished done = {request->id, request->internal, request->callbacks};
+    struct gs_finished done = {request->id, request->internal, request->callbacks};
     for (uint32_t j = index; j + 1 < service->queue_count; j++)
         service->queue[(service->queue_head + j) % GUEST_SERVICE_QUEUE_MAX] =
             service->queue[(service->queue_head + j + 1) % GUEST_SERVICE_QUEUE_MAX];
@@ -233,7 +239,7 @@ static struct finished remove_queued(struct guest_service *service, uint32_t ind
  * another request): the hypervisor stops the guest itself. The SHUTDOWN, already
  * taken out of the mailbox (done), completes with S_OK; everything else with
  * VM_E_VM_NOT_RUNNING (gs_mark_stopped). */
-static void force_off(struct guest_service *service, const struct finished *done, bool reboot, const char *reason,
+static void force_off(struct guest_service *service, const struct gs_finished *done, bool reboot, const char *reason,
                       uint32_t timeout_ms, bool was_queued)
 {
     if (service->platform.force_guest_off)
@@ -250,7 +256,7 @@ static void expire_in_flight(struct guest_service *service)
     struct gs_request *request = &service->in_flight;
     if (request->internal) {
         gs_log(service, "the guest did not acknowledge KILL (sequence %u)", (unsigned)request->sequence);
-        take_in_flight(service);
+        gs_take_in_flight(service);
         return;
     }
     if (request->operation == VIGIL_OP_SHUTDOWN && request->shutdown_force) {
@@ -258,7 +264,7 @@ static void expire_in_flight(struct guest_service *service)
         memcpy(reason, request->shutdown_reason, sizeof(reason));
         bool reboot = request->shutdown_reboot;
         uint32_t timeout = request->timeout_ms;
-        struct finished done = take_in_flight(service);
+        struct gs_finished done = gs_take_in_flight(service);
         force_off(service, &done, reboot, reason, timeout, false);
         return;
     }
@@ -268,19 +274,14 @@ static void expire_in_flight(struct guest_service *service)
          * replaced it in the slot before the guest copied it out). Not a timeout,
          * and no second KILL: the guest has taken one since (see gs_kill). */
         gs_log(service, "request %u (EXECUTE) killed before the guest started it", (unsigned)request->id);
-        struct finished done = take_in_flight(service);
-        struct guest_service_result result;
-        memset(&result, 0, sizeof(result));
-        result.status = VIGIL_E_ABORT;
-        result.exit_code = -1;
-        result.execute_flags = VIGIL_EXECUTE_KILLED;
-        deliver(service, &done, &result);
+        struct gs_finished done = gs_take_in_flight(service);
+        deliver_killed(service, &done);
         return;
     }
     service->statistics.requests_timed_out++;
     gs_log(service, "request %u (%s) timed out after %u ms", (unsigned)request->id,
-           operation_name(request->operation), (unsigned)request->timeout_ms);
-    fail_in_flight(service, VIGIL_VM_E_TIMED_OUT);
+           gs_operation_name(request->operation), (unsigned)request->timeout_ms);
+    gs_fail_in_flight(service, VIGIL_VM_E_TIMED_OUT);
 }
 
 /* SHUTDOWNs still queued whose timeout (counted from gs_commit) has passed:
@@ -298,7 +299,7 @@ static void expire_queued_shutdowns(struct guest_service *service, uint64_t now)
         memcpy(reason, request->shutdown_reason, sizeof(reason));
         bool force = request->shutdown_force, reboot = request->shutdown_reboot;
         uint32_t id = request->id, timeout = request->timeout_ms;
-        struct finished done = remove_queued(service, i);
+        struct gs_finished done = remove_queued(service, i);
         if (force) {
             force_off(service, &done, reboot, reason, timeout, true);
             return;
@@ -354,13 +355,8 @@ uint32_t gs_kill(struct guest_service *service, uint32_t request_id)
         if (service->queue[index].operation != VIGIL_OP_EXECUTE)
             return VIGIL_E_INVALIDARG;
         /* Never sent: complete it here, killed before it started. */
-        struct finished done = remove_queued(service, i);
-        struct guest_service_result result;
-        memset(&result, 0, sizeof(result));
-        result.status = VIGIL_E_ABORT;
-        result.exit_code = -1;
-        result.execute_flags = VIGIL_EXECUTE_KILLED;
-        deliver(service, &done, &result);
+        struct gs_finished done = remove_queued(service, i);
+        deliver_killed(service, &done);
         return VIGIL_S_OK;
     }
     return VIGIL_E_INVALIDARG;
@@ -368,249 +364,11 @@ uint32_t gs_kill(struct guest_service *service, uint32_t request_id)
 
 /* ---- The doorbell ---------------------------------------------------------------------- */
 
-static uint32_t rejected(struct guest_service *service)
+void gs_mark_stopped(struct guest_service *service)
 {
-    service->statistics.messages_rejected++;
-    return VIGIL_DOORBELL_REJECTED;
-}
-
-/* A response that cannot be right for the request it answers: the request ends
- * with E_PROTOCOL, and the message is rejected. */
-static uint32_t protocol_error(struct guest_service *service, const char *why)
-{
-    gs_log(service, "malformed reply to request %u (%s): %s", (unsigned)service->in_flight.id,
-           operation_name(service->in_flight.operation), why);
-    fail_in_flight(service, VIGIL_E_PROTOCOL);
-    gs_pump(service);
-    return rejected(service);
-}
-
-static uint32_t complete_with(struct guest_service *service, struct guest_service_result *result)
-{
-    struct finished done = take_in_flight(service);
-    deliver(service, &done, result);
-    gs_pump(service);
-    return VIGIL_DOORBELL_ACCEPTED;
-}
-
-static uint32_t complete_status(struct guest_service *service, uint32_t status)
-{
-    struct guest_service_result result;
-    memset(&result, 0, sizeof(result));
-    result.status = status;
-    return complete_with(service, &result);
-}
-
-static void stream(struct guest_service *service, uint32_t kind, const uint8_t *data, size_t length)
-{
-    service->statistics.bytes_streamed += length;
-    const struct guest_service_callbacks *callbacks = &service->in_flight.callbacks;
-    if (callbacks->on_data)
-        callbacks->on_data(callbacks->context, service->in_flight.id, kind, data, length);
-}
-
-static uint32_t execute_reply(struct guest_service *service, const struct vigil_message *message)
-{
-    if (message->flags & VIGIL_MESSAGE_MORE) {
-        uint32_t kind = message->flags & (VIGIL_MESSAGE_STDOUT | VIGIL_MESSAGE_STDERR);
-        if (kind == (VIGIL_MESSAGE_STDOUT | VIGIL_MESSAGE_STDERR))
-            return protocol_error(service, "chunk marked both stdout and stderr");
-        if (kind == 0 && message->length != 0)
-            return protocol_error(service, "output chunk marked neither stdout nor stderr");
-        if (message->length)
-            stream(service, kind, message->payload, message->length);
-        return VIGIL_DOORBELL_ACCEPTED;
-    }
-    struct guest_service_result result;
-    memset(&result, 0, sizeof(result));
-    result.status = message->status;
-    if (message->length == sizeof(struct vigil_execute_result)) {
-        struct vigil_execute_result end;
-        memcpy(&end, message->payload, sizeof(end));
-        result.exit_code = end.exit_code;
-        result.execute_flags = end.flags & (VIGIL_EXECUTE_KILLED | VIGIL_EXECUTE_TIMED_OUT);
-    } else if (message->status == VIGIL_S_OK) {
-        return protocol_error(service, "execute result is not 8 bytes");
-    }
-    return complete_with(service, &result);
-}
-
-static uint32_t list_reply(struct guest_service *service, const struct vigil_message *message)
-{
-    bool more = (message->flags & VIGIL_MESSAGE_MORE) != 0;
-    if (!more && message->status != VIGIL_S_OK)
-        return complete_status(service, message->status);
-    const char *names = (const char *)message->payload;
-    uint32_t length = message->length;
-    if (length && names[length - 1] != '\0')
-        return protocol_error(service, "parameter names not NUL-terminated");
-    /* Check the whole chunk before delivering any of it. */
-    for (uint32_t at = 0; at < length;) {
-        size_t n = strlen(names + at);
-        if (n == 0 || n > VIGIL_PARAMETER_NAME_MAX || !guest_service_parameter_name_valid(names + at))
-            return protocol_error(service, "invalid parameter name in list");
-        at += (uint32_t)n + 1;
-    }
-    uint32_t sequence = service->in_flight.sequence;
-    for (uint32_t at = 0; at < length;) {
-        size_t n = strlen(names + at);
-        stream(service, 0, (const uint8_t *)names + at, n);
-        at += (uint32_t)n + 1;
-        if (!service->in_flight_valid || service->in_flight.sequence != sequence)
-            return VIGIL_DOORBELL_ACCEPTED; /* defensive: a callback ended the request */
-    }
-    if (more)
-        return VIGIL_DOORBELL_ACCEPTED;
-    return complete_status(service, VIGIL_S_OK);
-}
-
-static uint32_t get_parameter_reply(struct guest_service *service, const struct vigil_message *message)
-{
-    if (message->flags & VIGIL_MESSAGE_MORE)
-        return protocol_error(service, "GET_PARAMETER answer cannot be streamed");
-    if (message->status != VIGIL_S_OK)
-        return complete_status(service, message->status);
-    const uint8_t *end = memchr(message->payload, '\0', message->length);
-    if (!end)
-        return protocol_error(service, "parameter value not NUL-terminated");
-    size_t length = (size_t)(end - message->payload);
-    if (length > VIGIL_PARAMETER_VALUE_MAX)
-        return protocol_error(service, "parameter value too long");
-    struct guest_service_result result;
-    memset(&result, 0, sizeof(result));
-    result.status = VIGIL_S_OK;
-    memcpy(result.value, message->payload, length);
-    result.value[length] = '\0';
-    return complete_with(service, &result);
-}
-
-static uint32_t shutdown_reply(struct guest_service *service, const struct vigil_message *message)
-{
-    if (message->flags & VIGIL_MESSAGE_MORE)
-        return protocol_error(service, "SHUTDOWN answer cannot be streamed");
-    if (message->status != VIGIL_S_OK)
-        return complete_status(service, message->status); /* e.g. ERROR_MACHINE_LOCKED: vetoed */
-    /* Accepted: the request completes when the guest stops, or at its deadline. */
-    service->in_flight.final_received = true;
-    service->host_flags &= ~VIGIL_HOST_FLAG_REQUEST_PENDING;
+    service->running = false;
+    service->registered = false;
+    gs_fail_all(service, VIGIL_VM_E_VM_NOT_RUNNING);
+    service->host_flags &= ~(VIGIL_HOST_FLAG_REQUEST_PENDING | VIGIL_HOST_FLAG_SHUTDOWN_REQUESTED);
     gs_write_host_flags(service);
-    return VIGIL_DOORBELL_ACCEPTED;
-}
-
-static uint32_t guest_initiated(struct guest_service *service, const struct vigil_message *message)
-{
-    switch (message->operation) {
-    case VIGIL_OP_REGISTER:
-        switch (gs_register(service)) {
-        case GS_REGISTRATION_OK: return VIGIL_DOORBELL_ACCEPTED;
-        case GS_REGISTRATION_BUSY:
-            gs_log(service, "REGISTER while the registration is being written (sequence odd or changing)");
-            return rejected(service);
-        default: return rejected(service);
-        }
-    case VIGIL_OP_EVENT: {
-        struct vigil_guest_event event;
-        if (message->length < sizeof(event)) {
-            gs_log(service, "EVENT message of %u bytes", (unsigned)message->length);
-            return rejected(service);
-        }
-        memcpy(&event, message->payload, sizeof(event));
-        if (event.code == VIGIL_GUEST_EVENT_SHUTTING_DOWN) {
-            gs_emit(service, GUEST_EVENT_GUEST_SHUTDOWN, "the guest is shutting down");
-            return VIGIL_DOORBELL_ACCEPTED;
-        }
-        gs_log(service, "unknown guest event %u", (unsigned)event.code);
-        return rejected(service);
-    }
-    default:
-        gs_log(service, "unknown guest-initiated operation 0x%x", (unsigned)message->operation);
-        return rejected(service);
-    }
-}
-
-static uint32_t reply(struct guest_service *service, const struct vigil_message *message)
-{
-    if (service->kill_sequence && message->sequence == service->kill_sequence &&
-        message->operation == VIGIL_OP_KILL) {
-        service->kill_sequence = 0; /* the answer to an out-of-band KILL */
-        struct gs_request *execute = &service->in_flight;
-        if (service->in_flight_valid && execute->operation == VIGIL_OP_EXECUTE && !execute->internal &&
-            execute->next_chunk == 0) {
-            /* Nothing of the command yet: it may never have started (gs_kill). */
-            execute->kill_acknowledged = true;
-            uint64_t end = gs_now(service) + GS_KILL_TIMEOUT_MS;
-            if (end < execute->deadline_ms)
-                execute->deadline_ms = end;
-        }
-        return VIGIL_DOORBELL_ACCEPTED;
-    }
-    struct gs_request *request = &service->in_flight;
-    if (!service->in_flight_valid || request->final_received || message->sequence != request->sequence ||
-        message->operation != request->operation) {
-        service->statistics.replies_unsolicited++;
-        gs_log(service, "unsolicited reply: sequence %u op 0x%x (in flight: %u op 0x%x)",
-               (unsigned)message->sequence, (unsigned)message->operation,
-               service->in_flight_valid ? (unsigned)request->sequence : 0u,
-               service->in_flight_valid ? (unsigned)request->operation : 0u);
-        return rejected(service);
-    }
-    if (message->chunk != request->next_chunk) {
-        gs_log(service, "reply to request %u: chunk %u, expected %u", (unsigned)request->id,
-               (unsigned)message->chunk, (unsigned)request->next_chunk);
-        return rejected(service);
-    }
-    request->next_chunk++;
-    service->statistics.chunks_received++;
-    /* A chunk after the KILL's answer: the command did start. It keeps the
-     * shortened deadline; if its end does not come, it times out (and is killed
-     * again) like any EXECUTE. */
-    request->kill_acknowledged = false;
-
-    switch (request->operation) {
-    case VIGIL_OP_EXECUTE: return execute_reply(service, message);
-    case VIGIL_OP_LIST_PARAMETERS: return list_reply(service, message);
-    case VIGIL_OP_GET_PARAMETER: return get_parameter_reply(service, message);
-    case VIGIL_OP_SHUTDOWN: return shutdown_reply(service, message);
-    default:
-        if (message->flags & VIGIL_MESSAGE_MORE)
-            return protocol_error(service, "answer cannot be streamed");
-        return complete_status(service, request->internal ? VIGIL_S_OK : message->status);
-    }
-}
-
-static uint32_t handle_doorbell(struct guest_service *service)
-{
-    uint64_t second = gs_now(service) / 1000u;
-    if (second != service->doorbell_window_second) {
-        service->doorbell_window_second = second;
-        service->doorbell_window_count = 0;
-    }
-    if (++service->doorbell_window_count > GUEST_SERVICE_DOORBELLS_PER_SECOND_MAX) {
-        service->statistics.doorbells_rate_limited++;
-        return VIGIL_DOORBELL_RATE_LIMITED;
-    }
-    if (!service->running)
-        return rejected(service);
-
-    struct vigil_message *message = &service->response;
-    gs_copy_from_guest(message, service->response_slot, VIGIL_MESSAGE_HEADER_SIZE);
-    if (message->length > VIGIL_MESSAGE_PAYLOAD_MAX) {
-        gs_log(service, "message length %u exceeds %u", (unsigned)message->length,
-               (unsigned)VIGIL_MESSAGE_PAYLOAD_MAX);
-        return rejected(service);
-    }
-    gs_copy_from_guest(message->payload, service->response_slot->payload, message->length);
-
-    if (message->sequence == 0)
-        return guest_initiated(service, message);
-    return reply(service, message);
-}
-
-uint32_t guest_service_doorbell(struct guest_service *service)
-{
-    service->statistics.doorbells++;
-    uint32_t result = handle_doorbell(service);
-    service->status->doorbell_result = result;
-    service->status->doorbell_count = service->statistics.doorbells;
-    return result;
 }

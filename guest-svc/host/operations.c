@@ -8,31 +8,11 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "guest-svc/host/guest_service_internal.h"
+#include "guest-svc/host/guest_service.h"
+#include "guest-svc/host/mailbox.h"
+#include "guest-svc/host/service_state.h"
 
-bool guest_service_parameter_name_valid(const char *name)
-{
-    if (!name)
-        return false;
-    size_t length = 0;
-    for (; name[length] != '\0'; length++) {
-        unsigned char c = (unsigned char)name[length];
-        if (length >= VIGIL_PARAMETER_NAME_MAX || c == '\\' || c < 0x20 || c == 0x7F)
-            return false;
-    }
-    return length >= 1;
-}
-
-uint32_t gs_check_available(const struct guest_service *service, uint32_t capability)
-{
-    if (!service->running)
-        return VIGIL_VM_E_VM_NOT_RUNNING;
-    if (!service->registered)
-        return VIGIL_VM_E_ADDITIONS_NOT_AVAIL;
-    if (capability && !(service->registration.capabilities & capability))
-        return VIGIL_VM_E_ADDITIONS_FEATURE_NOT_AVAIL;
-    return VIGIL_S_OK;
-}
+bool guest_service_parameter_name_valid(const char *name) { return gs_parameter_name_valid(name); }
 
 /* Reserves a request and fills its common fields; NULL = queue full. */
 static struct gs_request *begin(struct guest_service *service, uint16_t operation,

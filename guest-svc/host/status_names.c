@@ -2,7 +2,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "guest-svc/host/guest_service.h"
+#include "guest-svc/host/service_types.h"
 
 const char *guest_service_event_name(enum guest_service_event_kind kind)
 {

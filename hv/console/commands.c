@@ -2,7 +2,7 @@
 #include <string.h>
 
 #include "hv/console/console_internal.h"
-#include "hv/format.h"
+#include "lib/format.h"
 
 const struct console_command console_commands[COMMAND_COUNT] = {
     [COMMAND_HELP] = {"help", "help [COMMAND]", "list the commands, or show one command's usage", false},

@@ -2,7 +2,7 @@
 #include <string.h>
 
 #include "hv/console/console_internal.h"
-#include "hv/format.h"
+#include "lib/format.h"
 
 static struct console the_console;
 

@@ -3,7 +3,7 @@
 #include <string.h>
 
 #include "hv/console/console_internal.h"
-#include "hv/format.h"
+#include "lib/format.h"
 
 void console_write(struct console *console, const char *data, size_t length)
 {

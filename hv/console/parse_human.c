@@ -2,7 +2,7 @@
 #include <string.h>
 
 #include "hv/console/console_internal.h"
-#include "hv/format.h"
+#include "lib/format.h"
 
 bool console_parse_uint(const char *text, uint64_t max, uint64_t *out)
 {

@@ -2,7 +2,7 @@
 #include <string.h>
 
 #include "hv/console/console_internal.h"
-#include "hv/format.h"
+#include "lib/format.h"
 
 /* Keys each command accepts besides "id" and "cmd"; anything else is rejected. */
 static const char *const allowed_keys[COMMAND_COUNT][6] = {

@@ -3,7 +3,7 @@
 #include <string.h>
 
 #include "hv/console/console_internal.h"
-#include "hv/format.h"
+#include "lib/format.h"
 
 enum { STREAM_OUT = 0, STREAM_ERR = 1 };
 

@@ -7,7 +7,7 @@
  * console is in JSON mode, every line it writes must be one valid JSON object.
  *
  *   clang -g -O1 -fsanitize=fuzzer,address,undefined -I. -Iguest-svc/include \
- *     tests/fuzz/fuzz_console_line.c tests/unit/console_fakes.c hv/console/(*).c hv/format.c
+ *     tests/fuzz/fuzz_console_line.c tests/unit/console_fakes.c hv/console/(*).c lib/format.c
  */
 #include <stddef.h>
 #include <stdint.h>

@@ -9,7 +9,7 @@
  *
  * Build: clang -fsanitize=fuzzer,address,undefined -I. -Iguest-svc/include
  *        tests/fuzz/fuzz_mailbox_message.c guest-svc/host/{guest_service,mailbox,
- *        operations,status_names,heartbeat_monitor}.c hv/format.c
+ *        operations,status_names,heartbeat_monitor}.c lib/format.c
  */
 #include <stdbool.h>
 #include <stddef.h>

@@ -37,7 +37,7 @@
 #include "drivers/pit/pit.h"
 #include "drivers/rtc/rtc.h"
 #include "guest-svc/additions/additions.h"
-#include "hv/format.h"
+#include "lib/format.h"
 
 #define AGENT_VERSION "vigil-agent 1.0.0"
 #define AGENT_OS_NAME "vigil test guest"

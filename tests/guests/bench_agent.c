@@ -27,7 +27,7 @@
 #include <string.h>
 
 #include "guest-svc/additions/additions.h"
-#include "hv/format.h"
+#include "lib/format.h"
 
 #define AGENT_POLL_MS 10u
 #define SPEW_MAX (16u << 20)

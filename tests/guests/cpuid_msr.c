@@ -6,7 +6,7 @@
  */
 #include "runtime/guest_runtime.h"
 
-#include "hv/format.h"
+#include "lib/format.h"
 #include "vigil/abi.h"
 
 #define CPUID_1_ECX_VMX (1u << 5)

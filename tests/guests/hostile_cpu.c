@@ -20,7 +20,7 @@
 #include "runtime/guest_runtime.h"
 
 #include "drivers/acpi/acpi_power.h"
-#include "hv/format.h"
+#include "lib/format.h"
 
 #define MSR_APIC_BASE 0x1B
 #define MSR_FEATURE_CONTROL 0x3A

@@ -44,7 +44,7 @@ static int setup(void **state)
 
 static void filter(uint32_t leaf, uint32_t subleaf, uint32_t r[4], uint64_t cr4)
 {
-    struct cpuid_guest guest = { cr4, 0 };
+    struct cpuid_guest guest = { cr4, 0, 0 };
     r[0] = r[1] = r[2] = r[3] = 0xFFFFFFFFu;
     cpuid_policy_filter(leaf, subleaf, r, &guest);
 }
@@ -111,7 +111,7 @@ static void test_cpuid_hides_what_vigil_cannot_offer(void **state)
 static void test_cpuid_hypervisor_range_is_vigils_only(void **state)
 {
     (void)state;
-    struct cpuid_guest guest = { 0, 0 };
+    struct cpuid_guest guest = { 0, 0, 0 };
     uint32_t r[4] = { 1, 1, 1, 1 };
     cpuid_policy_answer(0x40000100u, 0, r, &guest); /* where Linux looks for KVM after 0x40000000 */
     assert_int_equal(r[0] | r[1] | r[2] | r[3], 0);
@@ -299,10 +299,31 @@ static void test_xapic_icr_filter(void **state)
     assert_int_equal(d.value, 0x400);
 }
 
+/* Leaves 0x15/0x16 report the TSC rate vigil measured (Linux trusts them over its
+ * own calibration); without a measurement they stay the CPU's. */
+static void test_cpuid_reports_the_measured_tsc_rate(void **state)
+{
+    (void)state;
+    struct cpuid_guest guest = { 0, 0, 100001000u };
+    uint32_t registers[4] = { 2, 188, 0, 0 }; /* a CPU's ratio without a crystal value */
+    cpuid_policy_filter(0x15, 0, registers, &guest);
+    assert_int_equal((uint64_t)registers[2] * registers[1] / registers[0], 100001000u);
+    uint32_t frequency[4] = { 3300, 4000, 100, 0 };
+    cpuid_policy_filter(0x16, 0, frequency, &guest);
+    assert_int_equal(frequency[0], 100);
+    assert_int_equal(frequency[1], 100);
+    guest.tsc_hz = 0;
+    uint32_t unchanged[4] = { 2, 188, 0, 0 };
+    cpuid_policy_filter(0x15, 0, unchanged, &guest);
+    assert_int_equal(unchanged[0], 2);
+    assert_int_equal(unchanged[1], 188);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup(test_cpuid_one_logical_cpu, setup),
+        cmocka_unit_test_setup(test_cpuid_reports_the_measured_tsc_rate, setup),
         cmocka_unit_test_setup(test_cpuid_hides_what_vigil_cannot_offer, setup),
         cmocka_unit_test_setup(test_cpuid_hypervisor_range_is_vigils_only, setup),
         cmocka_unit_test_setup(test_xcr0_rules, setup),

@@ -8,8 +8,8 @@
 #include <cmocka.h>
 
 #include "arch/x86_64/ept.h"
-#include "hv/memmap.h"
-#include "hv/page_pool.h"
+#include "lib/memmap.h"
+#include "lib/page_pool.h"
 
 #define KIB 0x400ull
 #define MIB 0x100000ull

@@ -1,5 +1,5 @@
 /*
- * Unit tests for hv/format.c, the hypervisor's GPR-only snprintf.
+ * Unit tests for lib/format.c, the hypervisor's GPR-only snprintf.
  *
  * Most cases are checked against the host C library's vsnprintf: same return
  * value and same bytes, at the full buffer size and at several truncating sizes
@@ -16,7 +16,7 @@
 
 #include <cmocka.h>
 
-#include "hv/format.h"
+#include "lib/format.h"
 
 #define BUFFER_SIZE 512
 #define SENTINEL 0x5A

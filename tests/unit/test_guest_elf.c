@@ -16,7 +16,7 @@
 #include <cmocka.h>
 
 #include "hv/guest_elf.h"
-#include "hv/memmap.h"
+#include "lib/memmap.h"
 
 #define KIB 0x400ull
 #define MIB 0x100000ull

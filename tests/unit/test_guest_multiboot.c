@@ -14,7 +14,7 @@
 #include <cmocka.h>
 
 #include "hv/guest_multiboot.h"
-#include "hv/memmap.h"
+#include "lib/memmap.h"
 #include "hv/version.h"
 
 #define KIB 0x400ull

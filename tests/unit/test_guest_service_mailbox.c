@@ -12,7 +12,8 @@
 #include <cmocka.h>
 
 #include "guest_service_fakes.h"
-#include "guest-svc/host/guest_service_internal.h"
+#include "guest-svc/host/mailbox.h"
+#include "guest-svc/host/service_state.h"
 
 static const struct guest_service_result *last_result(void)
 {

@@ -1,4 +1,4 @@
-/* Unit tests for hv/memmap.c: adding, normalising, carving, finding. */
+/* Unit tests for lib/memmap.c: adding, normalising, carving, finding. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -6,7 +6,7 @@
 
 #include <cmocka.h>
 
-#include "hv/memmap.h"
+#include "lib/memmap.h"
 
 #define KIB 0x400ull
 #define MIB 0x100000ull

@@ -1,4 +1,4 @@
-/* Unit tests for hv/page_pool.c: the hypervisor's page allocator. */
+/* Unit tests for lib/page_pool.c: the hypervisor's page allocator. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -7,7 +7,7 @@
 
 #include <cmocka.h>
 
-#include "hv/page_pool.h"
+#include "lib/page_pool.h"
 
 #define TEST_PAGES 64u
 #define TEST_PHYSICAL_BASE 0x40000000ull

@@ -244,7 +244,7 @@ static void test_preemption_timer_rearms_to_the_next_due_work(void **state)
     assert_rip_unchanged();
 
     /* Due work runs on any exit, not only on the timer's: a guest that exits a
-     * lot cannot starve the tick. */
+     * lot cannot starve the tick. Only a timer exit re-arms the alarm. */
     fake_preemption_value = 77;
     fake_dispatch(EXIT_REASON_CPUID, 0, &registers);
     assert_int_equal(fake_timer_ticks, 2);
@@ -255,11 +255,24 @@ static void test_preemption_timer_rearms_to_the_next_due_work(void **state)
     assert_int_equal(fake_service.ended, 0);
 }
 
+static void test_preemption_timer_is_rearmed_past_the_work_it_woke_up_for(void **state)
+{
+    (void)state;
+    /* When the alarm fires the work is due: before it runs the next deadline is
+     * "now" (1 unit), after it runs it is a tick away. The guest must get the
+     * latter, or it exits again at once for nothing. */
+    fake_preemption_value = 1;
+    fake_preemption_value_after_tick = 5000000;
+    assert_int_equal(fake_dispatch(EXIT_REASON_PREEMPTION_TIMER, 0, &registers), FAKE_RETURNED);
+    assert_int_equal(fake_timer_ticks, 1);
+    assert_int_equal(fake_vmcs_get(VMCS_GUEST_PREEMPTION_TIMER_VALUE), 5000000);
+}
+
 static void test_preemption_timer_forced_off_stops_the_guest(void **state)
 {
     (void)state;
     /* The service's tick decides the forced shutdown timed out: the run loop ends
-     * the guest after the exit instead of entering it again. */
+     * the guest instead of handling the exit and entering it again. */
     fake_timer_result = SERVICE_FORCE_GUEST_OFF;
     assert_int_equal(fake_dispatch(EXIT_REASON_PREEMPTION_TIMER, 0, &registers), FAKE_GUEST_STOPPED);
     assert_int_equal(fake_timer_ticks, 1);
@@ -333,6 +346,7 @@ int main(void)
         cmocka_unit_test_setup(test_vmcall, setup),
         cmocka_unit_test_setup(test_xsetbv_refuses_invalid_values, setup),
         cmocka_unit_test_setup(test_preemption_timer_rearms_to_the_next_due_work, setup),
+        cmocka_unit_test_setup(test_preemption_timer_is_rearmed_past_the_work_it_woke_up_for, setup),
         cmocka_unit_test_setup(test_preemption_timer_forced_off_stops_the_guest, setup),
         cmocka_unit_test_setup(test_triple_fault_reports_event_and_stops, setup),
         cmocka_unit_test_setup(test_ept_violation_messages, setup),

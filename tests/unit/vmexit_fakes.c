@@ -200,7 +200,7 @@ char vmx_guest_exit[1];
 static void run_guest(void *argument)
 {
     (void)argument;
-    guest_run(&the_vcpu);
+    vcpu_run(&the_vcpu);
     *scripted_registers = the_vcpu.registers;
     guest_ended();
 }
@@ -468,9 +468,14 @@ enum service_tick_result fake_timer_result;
 
 uint32_t fake_preemption_value = 12345;
 uint64_t timer_next_due; /* 0: work is always due, so every exit runs it */
+uint32_t fake_preemption_value_after_tick;
+uint64_t fake_tsc_frequency = 100000000u;
+uint64_t clock_tsc_frequency(void) { return fake_tsc_frequency; }
 enum service_tick_result timer_run_due(void)
 {
     fake_timer_ticks++;
+    if (fake_preemption_value_after_tick)
+        fake_preemption_value = fake_preemption_value_after_tick; /* the work moved the next deadline */
     return fake_timer_result;
 }
 uint32_t timer_preemption_value(void) { return fake_preemption_value; }
@@ -513,6 +518,7 @@ void fake_reset_all(void)
     fake_timer_ticks = 0;
     fake_timer_result = SERVICE_GUEST_CONTINUES;
     fake_preemption_value = 12345;
+    fake_preemption_value_after_tick = 0;
     memset(&fake_service, 0, sizeof fake_service);
     exception_host_nmi_count = 0;
     fake_apic_reset();

@@ -15,6 +15,9 @@
 
 #include "arch/x86_64/vmx.h"
 #include "hv/guest_lifecycle.h"
+#include "hv/vcpu_run.h"
+#include "hv/vmexit_handlers.h"
+#include "hv/vmexit_statistics.h"
 #include "hv/service.h"
 #include "hv/vcpu.h"
 #include "hv/vmexit.h"
@@ -49,7 +52,7 @@ extern struct fake_outcome fake_outcome;
 /* Runs fn(argument); returns how it ended. */
 enum fake_outcome_kind fake_run(void (*fn)(void *), void *argument);
 
-/* One VM exit through the real run loop (guest_run on the_vcpu): the guest exits
+/* One VM exit through the real run loop (vcpu_run on the_vcpu): the guest exits
  * with VMCS_EXIT_REASON, VMCS_EXIT_QUALIFICATION and *registers; the loop
  * dispatches it and runs the due timer work; FAKE_RETURNED when it enters the
  * guest again, *registers updated to what the guest gets. */
@@ -78,6 +81,7 @@ struct fake_port_access {
     bool is_out;
     uint32_t value;
 };
+extern uint64_t fake_tsc_frequency; /* what clock_tsc_frequency() returns */
 void fake_ports_reset(void);
 void fake_ports_set_input(uint32_t value);              /* what every port_in returns (truncated to size) */
 unsigned fake_port_access_count(void);
@@ -100,7 +104,8 @@ unsigned fake_apic_write_count(void);
 
 /* ---- timer ---------------------------------------------------------------- */
 extern unsigned fake_timer_ticks; /* calls of timer_run_due: one per dispatched exit */
-extern uint32_t fake_preemption_value;
+extern uint32_t fake_preemption_value;           /* what timer_preemption_value returns */
+extern uint32_t fake_preemption_value_after_tick; /* if set, timer_run_due changes it to this */
 extern enum service_tick_result fake_timer_result; /* what timer_run_due returns (the service's decision) */
 
 /* ---- guest service (hv/service.h) ------------------------------------------ */

@@ -11,7 +11,7 @@
 #include "arch/x86_64/port_io.h"
 #include "drivers/acpi/acpi_power.h"
 #include "drivers/acpi/acpi_tables.h"
-#include "hv/format.h"
+#include "lib/format.h"
 
 /* ---- string functions (no libc: gcc may emit calls to these) ------------------ */
 

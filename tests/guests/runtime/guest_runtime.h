@@ -46,7 +46,7 @@ void guest_runtime_init(uint32_t magic, uint32_t info);
 /* Multiboot1 info as passed by the loader (0 if EAX did not hold the magic). */
 const struct multiboot1_info *guest_multiboot_info(void);
 
-/* printf-style output to COM2 ("\n" becomes "\r\n"); see hv/format.h for the conversions. */
+/* printf-style output to COM2 ("\n" becomes "\r\n"); see lib/format.h for the conversions. */
 void guest_print(const char *format, ...) __attribute__((format(printf, 1, 2)));
 
 /* Waits until COM2 has sent every byte (before the guest stops the machine). */

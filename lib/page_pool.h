@@ -16,8 +16,8 @@
  * bitmaps must be whole, 4 KiB aligned pages (SDM Vol. 3C §25.2, §25.6.4).
  * No locking: the hypervisor allocates on one CPU, with interrupts off.
  */
-#ifndef VIGIL_HV_PAGE_POOL_H
-#define VIGIL_HV_PAGE_POOL_H
+#ifndef VIGIL_LIB_PAGE_POOL_H
+#define VIGIL_LIB_PAGE_POOL_H
 
 #include <stdbool.h>
 #include <stdint.h>
@@ -64,4 +64,4 @@ void *page_pool_pointer(const struct page_pool *pool, uint64_t physical);
 /* The physical address of a pointer into the pool; ~0ull outside it. */
 uint64_t page_pool_physical(const struct page_pool *pool, const void *pointer);
 
-#endif /* VIGIL_HV_PAGE_POOL_H */
+#endif /* VIGIL_LIB_PAGE_POOL_H */

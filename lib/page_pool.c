@@ -4,7 +4,7 @@
  * A first-fit bitmap: the pool is at most 16 MiB (4096 bits), so a linear scan
  * costs less than the zeroing of the page it returns.
  */
-#include "hv/page_pool.h"
+#include "lib/page_pool.h"
 
 #include <stddef.h>
 #include <string.h>

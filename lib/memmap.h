@@ -11,8 +11,8 @@
  * No dynamic memory: the map is a fixed array, sized for real firmware
  * (e820 maps rarely exceed a few dozen entries).
  */
-#ifndef VIGIL_HV_MEMMAP_H
-#define VIGIL_HV_MEMMAP_H
+#ifndef VIGIL_LIB_MEMMAP_H
+#define VIGIL_LIB_MEMMAP_H
 
 #include <stdbool.h>
 #include <stdint.h>
@@ -123,4 +123,4 @@ bool memmap_find_free_from(const struct memmap *map, uint64_t size, uint64_t ali
 bool memmap_find_free_highest(const struct memmap *map, uint64_t size, uint64_t alignment, uint64_t below,
                               uint64_t *base_out);
 
-#endif /* VIGIL_HV_MEMMAP_H */
+#endif /* VIGIL_LIB_MEMMAP_H */

@@ -1,4 +1,4 @@
-#include "hv/format.h"
+#include "lib/format.h"
 
 #include <stdbool.h>
 #include <stdint.h>

@@ -6,7 +6,7 @@
  * entry covering the stretch. It works on fixed-size local arrays (about
  * 5 KiB of stack) because there is no allocator yet when the map is built.
  */
-#include "hv/memmap.h"
+#include "lib/memmap.h"
 
 #include <string.h>
 

@@ -1,16 +1,19 @@
 /*
- * Private to guest-svc/host: the guest service's state and the helpers its
- * parts share. guest_service.c: init, registration, properties, tick, guest
- * stop. mailbox.c: request queue, sending, the doorbell and response parsing.
- * operations.c: validation and request encoders. status_names.c: names.
+ * Private to guest-svc/host: the guest service's state, and the shared-region
+ * and platform helpers every part uses (service_state.c). The parts, lowest
+ * first: service_state.c; mailbox.c (request queue, sending, expiry, kill, the
+ * guest's end) and mailbox_receive.c (a message from the response slot, replies);
+ * operations.c (validation and request encoders) and guest_service.c (init,
+ * registration, properties, tick, the doorbell: the service decides). Calls go
+ * one way, down this list.
  *
  * Shared region discipline: every access goes through a volatile pointer; a
  * guest-written field is read once into a private copy and only the copy is
  * used. Host-written fields are written from private state and never read back
  * (the guest may scribble on them).
  */
-#ifndef VIGIL_GUEST_SVC_HOST_GUEST_SERVICE_INTERNAL_H
-#define VIGIL_GUEST_SVC_HOST_GUEST_SERVICE_INTERNAL_H
+#ifndef VIGIL_GUEST_SVC_HOST_SERVICE_STATE_H
+#define VIGIL_GUEST_SVC_HOST_SERVICE_STATE_H
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -18,8 +21,8 @@
 
 #include <vigil/abi.h>
 
-#include "guest-svc/host/guest_service.h"
 #include "guest-svc/host/heartbeat_monitor.h"
+#include "guest-svc/host/service_types.h"
 
 /* Host-side wait for an EXECUTE with a guest timeout: timeout_ms plus this grace. */
 #define GS_EXECUTE_TIMEOUT_GRACE_MS 5000u
@@ -107,13 +110,13 @@ struct guest_service {
     char line[192];                /* log line scratch */
 };
 
-/* ---- Shared region access (guest_service.c) */
+/* ---- Shared region access (service_state.c) */
 void gs_copy_from_guest(void *destination, const volatile void *source, size_t size);
 void gs_copy_to_guest(volatile void *destination, const void *source, size_t size);
 void gs_write_host_flags(struct guest_service *service);
 void gs_refresh_time(struct guest_service *service, uint64_t now);
 
-/* ---- Platform wrappers (guest_service.c) */
+/* ---- Platform wrappers (service_state.c) */
 uint64_t gs_now(const struct guest_service *service);
 void gs_emit(struct guest_service *service, enum guest_service_event_kind kind, const char *format, ...)
     __attribute__((format(printf, 3, 4)));
@@ -121,28 +124,10 @@ void gs_log(struct guest_service *service, const char *format, ...) __attribute_
 /* bounded strlen: at most max (if no NUL within max bytes, returns max) */
 size_t gs_bounded_length(const char *text, size_t max);
 
-/* ---- Registration (guest_service.c); true if the Additions are (now) registered */
-enum gs_registration_result { GS_REGISTRATION_OK, GS_REGISTRATION_BUSY, GS_REGISTRATION_REFUSED };
-enum gs_registration_result gs_register(struct guest_service *service);
-/* the guest is gone: fail everything, keep the cache (guest_service.c) */
-void gs_mark_stopped(struct guest_service *service);
-
-/* ---- Mailbox (mailbox.c) */
-/* The request a new operation is encoded into: the in-flight slot if the mailbox
- * is idle, else the tail of the queue; NULL if the queue is full (counted). Nothing
- * is accepted until gs_commit(). */
-struct gs_request *gs_reserve(struct guest_service *service);
-/* Accept the reserved request: send it now or leave it queued. */
-void gs_commit(struct guest_service *service, struct gs_request *request, uint32_t *request_id);
-/* Send the next queued request if none is in flight. */
-void gs_pump(struct guest_service *service);
-/* Expire the in-flight request if its deadline passed (tick). */
-void gs_expire(struct guest_service *service, uint64_t now);
-/* Complete the in-flight and every queued request (the guest is gone). */
-void gs_fail_all(struct guest_service *service, uint32_t status);
-/* The KILL that guest_service_kill sends (mailbox.c). */
-uint32_t gs_kill(struct guest_service *service, uint32_t request_id);
+/* ---- Checks every operation shares (service_state.c) */
 /* A refused request (before it was accepted) leaves no trace; common checks: */
 uint32_t gs_check_available(const struct guest_service *service, uint32_t capability);
+/* Parameter names: 1..VIGIL_PARAMETER_NAME_MAX bytes, no backslash, no control character. */
+bool gs_parameter_name_valid(const char *name);
 
 #endif

@@ -10,8 +10,8 @@
  * modifiers hh h l ll z j t, conversions d i u x X o c s p %. Same return value
  * as C99 snprintf: the length the full output would have had.
  */
-#ifndef VIGIL_HV_FORMAT_H
-#define VIGIL_HV_FORMAT_H
+#ifndef VIGIL_LIB_FORMAT_H
+#define VIGIL_LIB_FORMAT_H
 
 #include <stdarg.h>
 #include <stddef.h>
