@@ -21,6 +21,7 @@ set(VIGIL_IMAGE_SOURCES
   drivers/uart16550/uart16550_portio.c
   drivers/acpi/acpi_tables.c
   drivers/acpi/acpi_power.c
+  drivers/acpi/acpi_madt.c
   arch/x86_64/vmx.c
   arch/x86_64/vmx_exit_reasons.c
   arch/x86_64/vmx_entry.S
@@ -28,6 +29,10 @@ set(VIGIL_IMAGE_SOURCES
   arch/x86_64/paging.c
   drivers/pit/pit.c
   hv/main.c
+  hv/acpi_report.c
+  hv/tsc_calibration.c
+  drivers/tsc/tsc_frequency.c
+  drivers/acpi/acpi_pm_timer.c
   hv/vcpu.c
   hv/vcpu_registers.c
   hv/guest_lifecycle.c

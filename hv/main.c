@@ -12,8 +12,8 @@
 #include "arch/x86_64/paging.h"
 #include "arch/x86_64/vmx_capability.h"
 #include "drivers/acpi/acpi_power.h"
-#include "drivers/pit/pit.h"
 #include "drivers/uart16550/uart16550.h"
+#include "hv/acpi_report.h"
 #include "hv/clock.h"
 #include "hv/cmdline.h"
 #include "hv/guest_launch.h"
@@ -22,6 +22,7 @@
 #include "hv/log.h"
 #include "hv/multiboot.h"
 #include "hv/panic.h"
+#include "hv/tsc_calibration.h"
 #include "hv/version.h"
 #include "lib/memmap.h"
 
@@ -31,6 +32,7 @@ void hv_main(uint32_t magic, uint32_t info_address);
 
 static struct boot_info boot_info;
 static struct acpi_power_config power;
+static struct acpi_discovery acpi_found;
 static struct uart16550 console;
 
 /* Boot information is read through the identity map of the low 4 GiB that boot.S built. */
@@ -155,7 +157,7 @@ void hv_main(uint32_t magic, uint32_t info_address)
     /* Read once, before any guest owns the memory the tables are in (or the copy
      * of the RSDP inside the boot information). */
     power.debug_exit_port = options.debug_exit_port;
-    const char *acpi_failure = acpi_power_read(boot_info.rsdp_address, &power);
+    const char *acpi_failure = acpi_discover(boot_info.rsdp_address, &power, &acpi_found);
     panic_configure(options.panic, &power);
 
     log_raw_printf("\nvigil %s (multiboot%u, loader '%s'): a small type-1 hypervisor for Intel VT-x\n", VIGIL_VERSION,
@@ -177,14 +179,7 @@ void hv_main(uint32_t magic, uint32_t info_address)
     log_info("console 0x%x at %lu baud, log level %s, panic policy %s", options.console_port,
              (unsigned long)options.console_baud, log_level_name(options.log_level), panic_policy_name(options.panic));
 
-    if (acpi_failure)
-        log_warn("ACPI: %s: power-off falls back to the emulator ports", acpi_failure);
-    else
-        log_info("ACPI (read once): PM1a control 0x%lx, PM1b control 0x%lx, S5 SLP_TYP %u/%u, PM timer 0x%lx, "
-                 "reset register %s0x%x=0x%x",
-                 (unsigned long)power.fadt.pm1a_control_port, (unsigned long)power.fadt.pm1b_control_port,
-                 power.s5.pm1a, power.s5.pm1b, (unsigned long)power.fadt.pm_timer_port,
-                 power.fadt.reset_register_valid ? "" : "(none) ", power.fadt.reset_port, power.fadt.reset_value);
+    acpi_report(&acpi_found, &power, acpi_failure);
     move_to_top_of_ram(&boot_info.memmap);
     report_memory_map(&boot_info.memmap);
     if (options.selftest_stack_overflow) {
@@ -197,12 +192,7 @@ void hv_main(uint32_t magic, uint32_t info_address)
 
     check_vt_x();
 
-    uint64_t tsc_frequency = pit_measure_tsc_frequency();
-    if (tsc_frequency == 0) {
-        tsc_frequency = 1000000000ull;
-        log_warn("TSC calibration: the PIT did not count; assuming 1 GHz (ticks will be off)");
-    }
-    log_info("TSC: %lu kHz (measured against the PIT)", (unsigned long)(tsc_frequency / 1000));
+    uint64_t tsc_frequency = tsc_calibrate(&power);
     if (!clock_init(tsc_frequency))
         log_warn("RTC: no valid date; the host wall clock starts at the Unix epoch");
 

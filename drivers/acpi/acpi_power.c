@@ -38,20 +38,37 @@ static const uint8_t *physical(uint64_t address, uint64_t length)
     return identity_pointer(address);
 }
 
-static const uint8_t *find_rsdp(uint64_t hint)
+static const uint8_t *find_rsdp(uint64_t hint, enum acpi_rsdp_source *source)
 {
+    *source = ACPI_RSDP_BOOT_INFO;
     if (hint && physical(hint, 36))
         return physical(hint, 36);
     uint16_t ebda_segment;
     __builtin_memcpy(&ebda_segment, identity_pointer(EBDA_SEGMENT_POINTER), 2);
     uint64_t ebda = (uint64_t)ebda_segment << 4;
+    *source = ACPI_RSDP_EBDA;
     if (ebda >= 0x80000 && ebda < 0xA0000) {
         long offset = acpi_find_rsdp(identity_pointer(ebda), 1024);
         if (offset >= 0)
             return identity_pointer(ebda + (uint64_t)offset);
     }
+    *source = ACPI_RSDP_BIOS_AREA;
     long offset = acpi_find_rsdp(identity_pointer(BIOS_AREA_START), BIOS_AREA_LENGTH);
-    return offset >= 0 ? identity_pointer(BIOS_AREA_START + (uint64_t)offset) : 0;
+    if (offset >= 0)
+        return identity_pointer(BIOS_AREA_START + (uint64_t)offset);
+    *source = ACPI_RSDP_NOT_FOUND;
+    return 0;
+}
+
+const char *acpi_rsdp_source_name(enum acpi_rsdp_source source)
+{
+    switch (source) {
+    case ACPI_RSDP_BOOT_INFO: return "the boot loader's RSDP tag";
+    case ACPI_RSDP_EBDA: return "the EBDA";
+    case ACPI_RSDP_BIOS_AREA: return "the BIOS area";
+    case ACPI_RSDP_NOT_FOUND: break;
+    }
+    return "nowhere";
 }
 
 /* Maps an SDT: first its header, then its declared (checked) length. */
@@ -68,27 +85,67 @@ static const uint8_t *map_table(uint64_t address, uint32_t *length)
     return table;
 }
 
-const char *acpi_read_fadt(uint64_t rsdp_hint, struct acpi_fadt_info *fadt)
+/* Maps a table the root points at without validating it (the parsers do, and say
+ * what is wrong), or returns 0 when its header or declared length is unreachable. */
+static const uint8_t *map_unchecked(uint64_t address, uint32_t *declared)
 {
-    const uint8_t *rsdp = find_rsdp(rsdp_hint);
+    const uint8_t *header = physical(address, ACPI_SDT_HEADER_LENGTH);
+    if (!header)
+        return 0;
+    __builtin_memcpy(declared, header + 4, 4);
+    return physical(address, *declared);
+}
+
+/* The one walk: RSDP, RSDT/XSDT, then the first FADT and the first MADT. */
+static const char *walk_tables(uint64_t rsdp_hint, struct acpi_fadt_info *fadt, struct acpi_discovery *found)
+{
+    __builtin_memset(found, 0, sizeof *found);
+    found->madt_failure = "no MADT";
+    const uint8_t *rsdp = find_rsdp(rsdp_hint, &found->rsdp_source);
     struct acpi_rsdp_info rsdp_info;
-    if (!rsdp || !acpi_parse_rsdp(rsdp, 36, &rsdp_info))
+    if (!rsdp || !acpi_parse_rsdp(rsdp, 36, &rsdp_info)) {
+        found->rsdp_source = ACPI_RSDP_NOT_FOUND;
+        found->madt_failure = "no valid RSDP";
         return "no valid RSDP";
+    }
+    found->rsdp_address = (uint64_t)(uintptr_t)rsdp;
+    found->rsdp_revision = rsdp_info.revision;
     bool extended = rsdp_info.xsdt_address != 0 && physical(rsdp_info.xsdt_address, 1);
+    found->root_is_xsdt = extended;
     uint32_t root_length;
     const uint8_t *root = map_table(extended ? rsdp_info.xsdt_address : rsdp_info.rsdt_address, &root_length);
-    if (!root)
+    if (!root) {
+        found->madt_failure = "RSDT/XSDT missing or bad checksum";
         return "RSDT/XSDT missing or bad checksum";
+    }
+    const char *fadt_failure = "no FADT";
+    bool fadt_seen = false, madt_seen = false;
     unsigned entry_size = extended ? 8 : 4;
     for (uint32_t offset = ACPI_SDT_HEADER_LENGTH; offset + entry_size <= root_length; offset += entry_size) {
         uint64_t address = 0;
         __builtin_memcpy(&address, root + offset, entry_size);
         uint32_t length;
-        const uint8_t *table = map_table(address, &length);
-        if (table && __builtin_memcmp(table, "FACP", 4) == 0)
-            return acpi_parse_fadt(table, length, fadt) ? 0 : "FADT malformed";
+        const uint8_t *table = map_unchecked(address, &length);
+        if (!table)
+            continue;
+        if (!fadt_seen && __builtin_memcmp(table, "FACP", 4) == 0) {
+            fadt_seen = true;
+            fadt_failure = acpi_parse_fadt(table, length, fadt) ? 0 : "FADT malformed (length, checksum or PM1a)";
+        } else if (!madt_seen && __builtin_memcmp(table, "APIC", 4) == 0) {
+            madt_seen = true;
+            found->madt_address = address;
+            found->madt_length = length;
+            found->madt_failure = acpi_parse_madt(table, length, &found->madt);
+            found->madt_valid = found->madt_failure == 0;
+        }
     }
-    return "no FADT";
+    return fadt_failure;
+}
+
+const char *acpi_read_fadt(uint64_t rsdp_hint, struct acpi_fadt_info *fadt)
+{
+    struct acpi_discovery found;
+    return walk_tables(rsdp_hint, fadt, &found);
 }
 
 bool acpi_enable_mode(const struct acpi_fadt_info *fadt)
@@ -108,8 +165,14 @@ bool acpi_enable_mode(const struct acpi_fadt_info *fadt)
 
 const char *acpi_power_read(uint64_t rsdp_hint, struct acpi_power_config *config)
 {
+    struct acpi_discovery found;
+    return acpi_discover(rsdp_hint, config, &found);
+}
+
+const char *acpi_discover(uint64_t rsdp_hint, struct acpi_power_config *config, struct acpi_discovery *found)
+{
     config->fadt_valid = config->s5_valid = false;
-    const char *failure = acpi_read_fadt(rsdp_hint, &config->fadt);
+    const char *failure = walk_tables(rsdp_hint, &config->fadt, found);
     if (!failure) {
         config->fadt_valid = true;
         uint32_t dsdt_length;

@@ -5,6 +5,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "drivers/acpi/acpi_madt.h"
 #include "drivers/acpi/acpi_tables.h"
 
 #define ACPI_EXIT_CODE_SUCCESS 0
@@ -25,6 +26,29 @@ struct acpi_power_config {
     const char *s5_failure;    /* why ACPI S5 cannot be used (NULL when s5_valid) */
 };
 
+enum acpi_rsdp_source {
+    ACPI_RSDP_NOT_FOUND,
+    ACPI_RSDP_BOOT_INFO, /* the loader's copy: Multiboot2 ACPI new/old RSDP tag */
+    ACPI_RSDP_EBDA,      /* first KiB of the Extended BIOS Data Area */
+    ACPI_RSDP_BIOS_AREA, /* 0xE0000-0xFFFFF */
+};
+
+/* What the one walk of the tables at start found besides the power values: the
+ * boot summary (where the RSDP came from, the MADT's processors). */
+struct acpi_discovery {
+    enum acpi_rsdp_source rsdp_source;
+    uint64_t rsdp_address;
+    uint8_t rsdp_revision;
+    bool root_is_xsdt;
+    uint64_t madt_address;    /* 0 when the root table lists none */
+    uint32_t madt_length;     /* as declared (checked when madt_valid) */
+    bool madt_valid;
+    struct acpi_madt_info madt;
+    const char *madt_failure; /* why not (NULL when madt_valid) */
+};
+
+const char *acpi_rsdp_source_name(enum acpi_rsdp_source source);
+
 /* Finds and parses the FADT (RSDP from the hint, else the BIOS areas). Returns
  * NULL on success, or why not. */
 const char *acpi_read_fadt(uint64_t rsdp_hint, struct acpi_fadt_info *fadt);
@@ -32,6 +56,8 @@ const char *acpi_read_fadt(uint64_t rsdp_hint, struct acpi_fadt_info *fadt);
 /* Reads the FADT and the DSDT's \_S5 once into `config` (debug_exit_port is
  * kept). Returns NULL when S5 is usable, else why not (also in s5_failure). */
 const char *acpi_power_read(uint64_t rsdp_hint, struct acpi_power_config *config);
+/* The same, in the same single walk also filling `found` (RSDP source, MADT). */
+const char *acpi_discover(uint64_t rsdp_hint, struct acpi_power_config *config, struct acpi_discovery *found);
 
 /* Switches the firmware from legacy to ACPI mode (ACPI §16.3.1: write
  * ACPI_ENABLE to SMI_CMD, wait for PM1a_CNT.SCI_EN) unless it already is.

@@ -77,6 +77,7 @@ bool acpi_parse_fadt(const uint8_t *fadt, size_t available, struct acpi_fadt_inf
         /* RESET_REG: Generic Address Structure at 116 (12 bytes), RESET_VALUE at 128;
          * flag RESET_REG_SUP is bit 10 of Flags at 112. Only system I/O space (0x01). */
         uint32_t flags = read32(fadt + 112);
+        out->pm_timer_32bit = (flags & (1u << 8)) != 0; /* TMR_VAL_EXT (ACPI 6.4 Table 5.10) */
         if (length >= 129 && (flags & (1u << 10)) && fadt[116] == 0x01) {
             out->reset_register_valid = true;
             out->reset_port = (uint16_t)read64(fadt + 120);

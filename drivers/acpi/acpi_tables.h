@@ -26,6 +26,7 @@ struct acpi_fadt_info {
     uint32_t pm1a_control_port;
     uint32_t pm1b_control_port;
     uint32_t pm_timer_port; /* PM_TMR_BLK, 0 if none */
+    bool pm_timer_32bit;    /* Flags.TMR_VAL_EXT: the PM timer counts 32 bits, else 24 */
     uint64_t dsdt_address;
     /* ACPI reset register, if the FADT declares one in system I/O space */
     bool reset_register_valid;

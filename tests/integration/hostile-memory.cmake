@@ -98,7 +98,7 @@ vigil_integration_test(memory-stack-guard-page
 # gone) and then asks for power-off. vigil powers off with what it read at start.
 vigil_integration_test(memory-acpi-read-once
   ${RUN_BOCHS} --timeout 120 --module ${GUESTS}/acpi_rewrite.elf
-  --expect "vigil: ACPI \\(read once\\): PM1a control 0xb004"
+  --expect "vigil: ACPI: FADT: PM1a control 0xb004"
   --expect-guest "^acpi-rewrite: tables rewritten \\(1 ._S5 renamed\\): PM1a now 0x1234, S5 no"
   --reject-guest "acpi-rewrite: FAIL"
   --expect "vigil: power off: guest powered off"
