@@ -220,8 +220,10 @@ class ConsoleProxy:
             _close_quietly(self.emu)
         self.emu = None
         self.emu_eof = True
-        if self.spec is None:
+        if self.spec is None and not self.to_client:
             self._drop_client()  # the script's end: it sees EOF as the run ending
+        # (with COM1's last bytes still on their way to the script: after they are
+        # sent, in _loop, so the script can match them before it sees the end)
 
     def _from_emu(self, data):
         os.write(self.log_fd, data)
@@ -326,6 +328,8 @@ class ConsoleProxy:
             if self.client is not None and self.client in ww:
                 if not _send_some(self.client, self.to_client):
                     self._drop_client()
+            if self.spec is None and self.emu_eof and self.client is not None and not self.to_client:
+                self._drop_client()  # the script has COM1's last bytes: now the end
 
     # -- the end ----------------------------------------------------------------
     def finish(self):
