@@ -25,7 +25,7 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(os.path.dirname(HERE), "service"))
 import service_common as sc  # noqa: E402
-from service_common import dumps  # noqa: E402
+from service_common import dumps, st  # noqa: E402
 from conftest import machine, s  # noqa: E402,F401 (the service tests' fixtures)
 
 GUEST_LINUX = os.environ.get("VIGIL_GUEST_LINUX", os.path.join(sc.BUILD, "guest-linux"))
@@ -92,7 +92,7 @@ def test_execs(s):
 
     # a timeout kills the sleeping command (SIGKILL: 128 + 9)
     resp, out, err = s.exec_(["sleep", "30"], timeout=2)
-    assert resp.get("status") == sc.S_OK and resp.get("timed_out") is True and resp.get("exit_code") == 137, dumps(resp)
+    assert resp.get("status") == st.S_OK and resp.get("timed_out") is True and resp.get("exit_code") == 137, dumps(resp)
     # kill: the whole process group goes, the shell and its sleep
     rid = s.con.send_request("exec", argv=["sh", "-c", "sleep 40; echo survived"])
     s.con.pump(3.0)
@@ -107,7 +107,7 @@ def test_execs(s):
 def test_install_and_parameters_survive_restart(s):
     s.ok("param", action="set", name="color", value="blue")
     s.ok("param", action="set", name="path/with/../slashes", value="v\u00e9")
-    s.expect(sc.E_NOT_FOUND, "param", action="get", name="never-set")
+    s.expect(st.E_NOT_FOUND, "param", action="get", name="never-set")
     out, _ = exec_text(s, ["sha256sum", "/sbin/vigil-additionsd"])
     before = out.split()[0]
     registrations = len([line for line in s.con.transcript if '"additions-registered"' in line])
@@ -142,7 +142,7 @@ def test_time_sync(s):
 def test_shutdown_lock(s):
     exec_text(s, ["touch", "/run/vigil/shutdown.lock"])
     s.wait_until("CanShutdown false", lambda: s.result("guest")["can_shutdown"] is False, sc.WAIT)
-    s.expect(sc.ERROR_MACHINE_LOCKED, "shutdown", reason="locked", timeout=20)
+    s.expect(st.ERROR_MACHINE_LOCKED, "shutdown", reason="locked", timeout=20)
     assert s.result("status")["guest_running"] is True
     exec_text(s, ["rm", "/run/vigil/shutdown.lock"])
     s.wait_until("CanShutdown true", lambda: s.result("guest")["can_shutdown"] is True, sc.WAIT)
