@@ -94,8 +94,11 @@ def test_execs(s):
     resp, out, err = s.exec_(["sleep", "30"], timeout=2)
     assert resp.get("status") == st.S_OK and resp.get("timed_out") is True and resp.get("exit_code") == 137, dumps(resp)
     # kill: the whole process group goes, the shell and its sleep
-    rid = s.con.send_request("exec", argv=["sh", "-c", "sleep 40; echo survived"])
+    # (a timeout of its own: without one vigil gives up after 30 s of emulated time,
+    # which an idle Bochs runs through in a few seconds of wall time)
+    rid = s.con.send_request("exec", argv=["sh", "-c", "sleep 40; echo survived"], timeout=3600)
     s.con.pump(3.0)
+    assert rid not in s.con.responses, "the exec to kill ended by itself: %s" % dumps(s.con.responses[rid])
     s.ok("kill", target=rid)
     final, streamed = s.con.wait_response(rid, sc.WAIT)
     assert final.get("killed") is True and final.get("exit_code") == 137 and streamed == [], (dumps(final), streamed)
