@@ -3,6 +3,7 @@
 
 #include "hv/cmdline_internal.h"
 #include "lib/format.h"
+#include "lib/hex.h"
 
 /* ---- bytes and text views ---- */
 
@@ -50,16 +51,8 @@ bool cmdline_text_contains(struct text text, char wanted)
 
 int cmdline_digit_value(unsigned char byte, unsigned base)
 {
-    int value;
-    if (byte >= '0' && byte <= '9')
-        value = byte - '0';
-    else if (byte >= 'a' && byte <= 'f')
-        value = byte - 'a' + 10;
-    else if (byte >= 'A' && byte <= 'F')
-        value = byte - 'A' + 10;
-    else
-        return -1;
-    return (unsigned)value < base ? value : -1;
+    int value = hex_digit_value(byte);
+    return value >= 0 && (unsigned)value < base ? value : -1;
 }
 
 /* Accepts only digits of base, at least one, with a value <= maximum. A bad

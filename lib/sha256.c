@@ -4,6 +4,8 @@
 
 #include <string.h>
 
+#include "lib/hex.h"
+
 static const uint32_t round_constants[64] = {
     0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5,
     0xd807aa98, 0x12835b01, 0x243185be, 0x550c7dc3, 0x72be5d74, 0x80deb1fe, 0x9bdc06a7, 0xc19bf174,
@@ -123,24 +125,13 @@ void sha256_to_hex(const uint8_t digest[SHA256_DIGEST_SIZE], char hex[SHA256_HEX
     hex[2 * SHA256_DIGEST_SIZE] = '\0';
 }
 
-static int hex_value(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 bool sha256_from_hex(const char *hex, size_t length, uint8_t digest[SHA256_DIGEST_SIZE])
 {
     if (length != 2 * SHA256_DIGEST_SIZE)
         return false;
     uint8_t parsed[SHA256_DIGEST_SIZE];
     for (unsigned i = 0; i < SHA256_DIGEST_SIZE; i++) {
-        int high = hex_value(hex[2 * i]), low = hex_value(hex[2 * i + 1]);
+        int high = hex_digit_value((unsigned char)hex[2 * i]), low = hex_digit_value((unsigned char)hex[2 * i + 1]);
         if (high < 0 || low < 0)
             return false;
         parsed[i] = (uint8_t)(high << 4 | low);

@@ -3,6 +3,8 @@
 
 #include <string.h>
 
+#include "lib/hex.h"
+
 struct parser {
     struct json_document *document;
     const uint8_t *text;
@@ -60,23 +62,12 @@ static void string_reader_init(struct string_reader *reader, const struct json_d
     reader->end = document->tokens[index].end;
 }
 
-static int hex_value(uint8_t c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 /* Four hex digits at text[0..4): the value, or -1. */
 static int32_t hex4(const uint8_t *text)
 {
     int32_t value = 0;
     for (int i = 0; i < 4; i++) {
-        int digit = hex_value(text[i]);
+        int digit = hex_digit_value(text[i]);
         if (digit < 0)
             return -1;
         value = value * 16 + digit;

@@ -25,11 +25,5 @@ vigil_integration_test(lifecycle-module-sha256-match
 # trail) and the restarts (heartbeat loss, shutdown --reboot, triple fault, then the
 # restart-loop guard): pytest files on the service fixtures (service/conftest.py),
 # one boot each, their Boot() holding vigil's command line and the runner's patterns.
-foreach(name lifecycle restart)
-  vigil_integration_test(service-${name}
-    ${VIGIL_PYTHON} -m pytest -p no:cacheprovider -q -rfE
-    --junitxml=${CMAKE_BINARY_DIR}/junit/service-${name}.xml
-    ${SERVICE_TESTS}/test_${name}.py)
-  set_tests_properties(integration.service-${name} PROPERTIES TIMEOUT 480
-    ENVIRONMENT "VIGIL_BUILD_DIR=${CMAKE_BINARY_DIR};PYTHONDONTWRITEBYTECODE=1")
-endforeach()
+vigil_service_pytest(lifecycle 480)
+vigil_service_pytest(restart 480)
